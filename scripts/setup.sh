@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the tests, the demo and the benchmarks need on a fresh machine, and nothing twice:
+# npm packages (when the lock file changed), Debian packages (Prometheus, promtool, Alertmanager),
+# the collector and Jaeger binaries (built once, cached outside the repository), then builds the
+# TypeScript packages.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund
+fi
+
+bash scripts/ensure-binaries.sh
+
+log "building packages (tsc --build)"
+npx tsc --build
