@@ -1,1 +1,32 @@
-export {};
+export { runTask } from './run-task.js';
+export { startTaskAttempt } from './task-attempt.js';
+export type { TaskAttempt } from './task-attempt.js';
+export { sendTask } from './send-task.js';
+export type { TaskSend } from './send-task.js';
+export { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier } from './carrier.js';
+export type { CarrierRejectReason, ExtractedCarrier } from './carrier.js';
+export { extractTaskEnv, injectTaskEnv } from './env-carrier.js';
+export { errorTypeOf, TaskTimeoutError } from './task-errors.js';
+export { TASK_DURATION_BUCKETS } from './task-metrics.js';
+export {
+  ATTR_TASK_ATTEMPT,
+  ATTR_TASK_EXPECTED_ERROR,
+  ATTR_TASK_ID,
+  ATTR_TASK_MAX_ATTEMPTS,
+  ATTR_TASK_NAME,
+  ATTR_TASK_OUTCOME,
+  ATTR_TASK_QUEUE,
+  ATTR_TASK_RETRYING,
+  ATTR_TASK_WAIT_DURATION,
+} from './semconv.js';
+export type {
+  ExpectedErrors,
+  RunTaskOptions,
+  SendTaskOptions,
+  TaskAttemptOptions,
+  TaskCarrier,
+  TaskContext,
+  TaskIdentity,
+  TaskOutcome,
+  TraceMode,
+} from './types.js';

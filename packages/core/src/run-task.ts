@@ -1,0 +1,172 @@
+import { context, INVALID_SPAN_CONTEXT, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { startTaskAttempt } from './task-attempt.js';
+import type { TaskAttempt } from './task-attempt.js';
+import { isExpectedError, TaskTimeoutError } from './task-errors.js';
+import { currentTaskInstruments } from './task-metrics.js';
+import type { RunTaskOptions, TaskContext } from './types.js';
+
+const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const NEVER_ABORTED = new AbortController().signal;
+
+/** Whether any SDK listens: without one, tasks run with no instrumentation work at all. */
+function telemetryActive(): boolean {
+  const provider = trace.getTracerProvider();
+  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+  return delegate !== NOOP_TRACER_PROVIDER || currentTaskInstruments() !== undefined;
+}
+
+/** The attempt's signal: aborted by the caller's signal or by the timeout, whichever is first. */
+interface AttemptSignal {
+  signal: AbortSignal;
+  timedOut: () => boolean;
+  dispose: () => void;
+}
+
+function attemptSignal(options: RunTaskOptions): AttemptSignal {
+  const { signal, timeoutMs } = options;
+  if (timeoutMs === undefined) {
+    return { signal: signal ?? NEVER_ABORTED, timedOut: () => false, dispose: () => undefined };
+  }
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted === true) controller.abort(signal.reason);
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  // A ref'd timer on purpose: the caller is waiting for this deadline. It is cleared at the end.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new TaskTimeoutError(timeoutMs));
+  }, timeoutMs);
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose: () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal === NEVER_ABORTED) return work;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+function delay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function backoffMs(options: RunTaskOptions, failedAttempt: number): number {
+  const { backoff } = options;
+  if (backoff === undefined) return 0;
+  try {
+    const ms = typeof backoff === 'function' ? backoff(failedAttempt) : backoff;
+    return Number.isFinite(ms) && ms > 0 ? ms : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function willRetryAfter(options: RunTaskOptions, error: unknown, retriesLeft: boolean): boolean {
+  if (retriesLeft) return true;
+  const { willRetry } = options;
+  if (typeof willRetry !== 'function') return willRetry === true;
+  try {
+    return willRetry(error) === true;
+  } catch {
+    return false;
+  }
+}
+
+async function runAttempt<T>(
+  options: RunTaskOptions,
+  attemptNumber: number,
+  retriesLeft: boolean,
+  fn: (task: TaskContext) => Promise<T> | T,
+): Promise<T> {
+  const attempt: TaskAttempt | undefined = telemetryActive()
+    ? startTaskAttempt({ ...options, attempt: attemptNumber })
+    : undefined;
+  const { signal, timedOut, dispose } = attemptSignal(options);
+  const task: TaskContext = {
+    signal,
+    attempt: attemptNumber,
+    span: attempt?.span ?? NON_RECORDING_SPAN,
+  };
+  try {
+    const work =
+      attempt === undefined
+        ? Promise.resolve(fn(task))
+        : context.with(attempt.context, () => Promise.resolve(fn(task)));
+    const result = await untilAborted(work, signal);
+    attempt?.succeed();
+    return result;
+  } catch (error) {
+    if (timedOut()) {
+      attempt?.timeOut(signal.reason, { willRetry: retriesLeft });
+      throw signal.reason;
+    }
+    if (options.signal?.aborted === true) attempt?.cancel();
+    else attempt?.fail(error, { willRetry: willRetryAfter(options, error, retriesLeft) });
+    throw error;
+  } finally {
+    dispose();
+  }
+}
+
+/**
+ * Runs an async function as a task: one span per attempt, the outcome (success, failure,
+ * cancelled, timeout), duration, queue wait, in-flight and retry metrics. Returns the
+ * function's result, or rejects with its original error (with a {@link TaskTimeoutError} on
+ * timeout, with the signal's reason on cancel). With no SDK registered it only runs `fn`.
+ *
+ * @example
+ * const receipt = await runTask({ name: 'send-email', timeoutMs: 10_000, attempts: 3 },
+ *   ({ signal }) => mailer.send(message, { signal }));
+ */
+export async function runTask<T>(
+  options: RunTaskOptions,
+  fn: (task: TaskContext) => Promise<T> | T,
+): Promise<T> {
+  const first = options.attempt ?? 1;
+  if (
+    options.timeoutMs === undefined &&
+    options.signal === undefined &&
+    options.attempts === undefined &&
+    !telemetryActive()
+  ) {
+    return fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN });
+  }
+  const last = first + Math.max(1, Math.floor(options.attempts ?? 1)) - 1;
+  for (let attemptNumber = first; ; attemptNumber++) {
+    const retriesLeft = attemptNumber < last;
+    try {
+      return await runAttempt(options, attemptNumber, retriesLeft, fn);
+    } catch (error) {
+      const retry =
+        retriesLeft &&
+        options.signal?.aborted !== true &&
+        !isExpectedError(error, options.expectedErrors);
+      if (!retry) throw error;
+      await delay(backoffMs(options, attemptNumber), options.signal);
+    }
+  }
+}

@@ -1,0 +1,29 @@
+/*
+ * Semantic-convention attribute names and values we use, copied as constants (the contrib practice)
+ * so core does not depend on the incubating exports of @opentelemetry/semantic-conventions.
+ */
+
+export const ATTR_MESSAGING_SYSTEM = 'messaging.system';
+export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
+export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
+export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
+export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+export const ATTR_ERROR_TYPE = 'error.type';
+
+export const MESSAGING_OPERATION_TYPE_SEND = 'send';
+export const MESSAGING_OPERATION_TYPE_PROCESS = 'process';
+
+/** The `error.type` value for errors whose class cannot be named. */
+export const ERROR_TYPE_OTHER = '_OTHER';
+
+/* tasklens's own attributes (documented in the README). */
+export const ATTR_TASK_NAME = 'task.name';
+export const ATTR_TASK_QUEUE = 'task.queue';
+export const ATTR_TASK_ID = 'task.id';
+export const ATTR_TASK_ATTEMPT = 'task.attempt';
+export const ATTR_TASK_MAX_ATTEMPTS = 'task.max_attempts';
+export const ATTR_TASK_OUTCOME = 'task.outcome';
+export const ATTR_TASK_RETRYING = 'task.retrying';
+export const ATTR_TASK_EXPECTED_ERROR = 'task.expected_error';
+export const ATTR_TASK_WAIT_DURATION = 'task.wait.duration';
+export const ATTR_CARRIER_REJECT_REASON = 'reason';

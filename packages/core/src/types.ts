@@ -1,0 +1,98 @@
+import type { Attributes, Span } from '@opentelemetry/api';
+
+/** How a task attempt ended. */
+export type TaskOutcome = 'success' | 'failure' | 'cancelled' | 'timeout';
+
+/**
+ * How a consumer's process span relates to the producer's context found in a carrier.
+ * - `parent` (default): the process span is a child of the producer span (one trace), and links
+ *   to the ambient span when one is active.
+ * - `link`: the process span starts in the ambient trace (or a new trace) and links to the
+ *   producer span: for fan-out, long chains and scheduled jobs.
+ */
+export type TraceMode = 'parent' | 'link';
+
+/**
+ * Errors that are part of normal operation and must not count as failures: a predicate, or
+ * a list of error classes matched with `instanceof`.
+ */
+export type ExpectedErrors =
+  ((error: unknown) => boolean) | ReadonlyArray<abstract new (...args: never[]) => unknown>;
+
+/**
+ * A plain object carrying trace context, baggage and the enqueue time across a queue or a
+ * process boundary. Keys: `traceparent`, `tracestate`, `baggage`, `tasklens-enqueued-at`
+ * (milliseconds since the epoch, as a decimal string).
+ */
+export type TaskCarrier = Record<string, string>;
+
+/** What every task, produced or consumed, is described by. */
+export interface TaskIdentity {
+  /** The kind of work, low cardinality (`send-email`): span attribute and metric label `task.name`. */
+  name: string;
+  /** Queue, stream or subject the task travels through: metric label `task.queue`. */
+  queue?: string;
+  /** The messaging system (`bullmq`, `rabbitmq`, `nats`): `messaging.system`. */
+  system?: string;
+  /** The task or message id: a span attribute only, never a metric label. */
+  id?: string;
+  /** Extra span attributes (never added to metrics). */
+  attributes?: Attributes;
+}
+
+/** Options of one task attempt, as adapters start it (see {@link startTaskAttempt}). */
+export interface TaskAttemptOptions extends TaskIdentity {
+  /** Attempt number, 1-based. Default 1. */
+  attempt?: number;
+  /** How many attempts the task may have in all, when known. */
+  maxAttempts?: number;
+  /** Carrier found in the message; missing, malformed or hostile carriers give a new root trace. */
+  carrier?: unknown;
+  /**
+   * When the task started to wait, in milliseconds since the epoch: overrides the carrier's
+   * enqueue time (a delayed job waits from when it became due).
+   */
+  waitStartedAt?: number;
+  /** Relation to the producer's context. Default `parent`. */
+  traceMode?: TraceMode;
+  /** Errors that do not count as failures. */
+  expectedErrors?: ExpectedErrors;
+  /** Span name. Default `process {queue}` for queue tasks, the task name otherwise. */
+  spanName?: string;
+}
+
+/** Options of {@link runTask}. */
+export interface RunTaskOptions extends TaskAttemptOptions {
+  /**
+   * Attempts in all, when `runTask` itself retries a failed function. Default 1 (no retry).
+   * With `attempt` set by an adapter, leave this unset: the queue retries.
+   */
+  attempts?: number;
+  /** Delay before a retry: milliseconds, or a function of the attempt that failed. Default 0. */
+  backoff?: number | ((failedAttempt: number) => number);
+  /**
+   * Whether a failure will be retried by someone else (the queue), for adapters that know it.
+   * A failed attempt that will be retried is marked `task.retrying` and counted in `task.retries`.
+   */
+  willRetry?: boolean | ((error: unknown) => boolean);
+  /** Milliseconds after which an attempt ends with outcome `timeout` and its signal aborts. */
+  timeoutMs?: number;
+  /** Cancels the task: the attempt ends with outcome `cancelled`, rejecting with the reason. */
+  signal?: AbortSignal;
+}
+
+/** What the task function receives. */
+export interface TaskContext {
+  /** Aborts on cancel and on timeout: pass it to what the task awaits. */
+  signal: AbortSignal;
+  /** Attempt number, 1-based. */
+  attempt: number;
+  /** The attempt's span (non-recording when no SDK is registered). */
+  span: Span;
+}
+
+/** Options of the producer side ({@link sendTask}). */
+export interface SendTaskOptions extends TaskIdentity {
+  /** Span name. Default `send {queue}` (or `send {name}` without a queue). */
+  spanName?: string;
+}
