@@ -1,1 +1,11 @@
-export {};
+export { startTelemetry } from './start-telemetry.js';
+export { TelemetryConfigError } from './config-error.js';
+export type {
+  MetricsExporterName,
+  ResourceAttributeValue,
+  SamplerName,
+  Telemetry,
+  TelemetryDisabledReason,
+  TelemetryOptions,
+  TracesExporterName,
+} from './types.js';

@@ -1,0 +1,37 @@
+import type {
+  MetricsExporterName,
+  ResourceAttributeValue,
+  SamplerName,
+  TracesExporterName,
+} from './types.js';
+
+/** Where and how one OTLP/HTTP exporter sends. */
+export interface OtlpSignalConfig {
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+}
+
+/** The configuration after merging options, environment and defaults; every field decided. */
+export interface ResolvedTelemetryConfig {
+  resourceAttributes: Record<string, ResourceAttributeValue>;
+  /** Empty when traces are not exported (`none`). */
+  tracesExporters: Exclude<TracesExporterName, 'none'>[];
+  /** Empty when metrics are not exported (`none`). */
+  metricsExporters: Exclude<MetricsExporterName, 'none'>[];
+  otlpTraces: OtlpSignalConfig;
+  otlpMetrics: OtlpSignalConfig;
+  metricExportIntervalMs: number;
+  metricExportTimeoutMs: number;
+  prometheusHost: string;
+  prometheusPort: number;
+  sampler: SamplerName;
+  samplerArg: number;
+  flushTimeoutMs: number;
+  handleSignals: boolean;
+  /** `OTEL_LOG_LEVEL`; `undefined` leaves the diag logger alone. */
+  logLevel: LogLevelName | undefined;
+}
+
+/** The values of `OTEL_LOG_LEVEL`. */
+export type LogLevelName = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'verbose' | 'all';

@@ -1,0 +1,3 @@
+/** Resource attribute names from the OpenTelemetry semantic conventions that we set. */
+export const ATTR_SERVICE_NAME = 'service.name';
+export const ATTR_SERVICE_INSTANCE_ID = 'service.instance.id';
