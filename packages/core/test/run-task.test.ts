@@ -88,6 +88,7 @@ describe('runTask', () => {
   it('names thrown non-errors _OTHER and still rethrows them', async () => {
     await expect(
       runTask({ name: 'throws-string' }, () => {
+        // eslint-disable-next-line @typescript-eslint/only-throw-error -- user code can throw anything
         throw 'plain string';
       }),
     ).rejects.toBe('plain string');
@@ -173,15 +174,18 @@ describe('runTask', () => {
     const controller = new AbortController();
     const reason = new Error('shutting down');
     let sawAbort = false;
-    const running = runTask({ name: 'cancel-task', signal: controller.signal, attempts: 3 }, (task) => {
-      return new Promise((_resolve, reject) => {
-        task.signal.addEventListener('abort', () => {
-          sawAbort = true;
-          reject(task.signal.reason as Error);
+    const running = runTask(
+      { name: 'cancel-task', signal: controller.signal, attempts: 3 },
+      (task) => {
+        return new Promise((_resolve, reject) => {
+          task.signal.addEventListener('abort', () => {
+            sawAbort = true;
+            reject(task.signal.reason as Error);
+          });
+          setTimeout(() => controller.abort(reason), 5);
         });
-        setTimeout(() => controller.abort(reason), 5);
-      });
-    });
+      },
+    );
     await expect(running).rejects.toBe(reason);
     expect(sawAbort).toBe(true);
 

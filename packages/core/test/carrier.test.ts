@@ -1,0 +1,239 @@
+import { context, diag, DiagLogLevel, propagation, SpanKind, trace } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  ENQUEUED_AT_KEY,
+  extractTaskCarrier,
+  injectTaskCarrier,
+  runTask,
+  sendTask,
+  startTaskAttempt,
+} from '@tasklens/core';
+import type { TaskCarrier } from '@tasklens/core';
+import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+
+const telemetry = startInMemoryTelemetry();
+const warnings: string[] = [];
+const logger: DiagLogger = {
+  error: () => undefined,
+  warn: (message) => warnings.push(message),
+  info: () => undefined,
+  debug: () => undefined,
+  verbose: () => undefined,
+};
+diag.setLogger(logger, DiagLogLevel.WARN);
+afterAll(() => telemetry.shutdown());
+beforeEach(() => telemetry.reset());
+
+async function produce(name: string, queue: string): Promise<TaskCarrier> {
+  return sendTask({ name, queue, system: 'test-queue', id: 'm-1' }, ({ carrier }) => carrier);
+}
+
+describe('producer to consumer through a carrier', () => {
+  it('makes the process span a child of the send span (parent mode)', async () => {
+    const carrier = await produce('resize', 'images');
+    expect(Object.keys(carrier).sort()).toEqual([ENQUEUED_AT_KEY, 'traceparent']);
+
+    await runTask({ name: 'resize', queue: 'images', system: 'test-queue', carrier }, () => 'ok');
+    const [send, process] = telemetry.spans();
+    expect(send.name).toBe('send images');
+    expect(send.kind).toBe(SpanKind.PRODUCER);
+    expect(send.attributes).toEqual({
+      'task.name': 'resize',
+      'task.id': 'm-1',
+      'messaging.operation.type': 'send',
+      'messaging.system': 'test-queue',
+      'messaging.destination.name': 'images',
+      'messaging.message.id': 'm-1',
+    });
+    expect(process.name).toBe('process images');
+    expect(process.kind).toBe(SpanKind.CONSUMER);
+    expect(process.spanContext().traceId).toBe(send.spanContext().traceId);
+    expect(process.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+    expect(process.links).toEqual([]);
+    expect(process.attributes).toMatchObject({
+      'messaging.system': 'test-queue',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': 'images',
+      'task.outcome': 'success',
+    });
+    expect(process.attributes['task.wait.duration']).toBeGreaterThanOrEqual(0);
+
+    expect(await telemetry.metricPoints('task.wait.duration')).toContainEqual(
+      expect.objectContaining({
+        attributes: {
+          'task.name': 'resize',
+          'task.queue': 'images',
+          'messaging.system': 'test-queue',
+        },
+        count: 1,
+      }),
+    );
+  });
+
+  it('starts a new trace linked to the producer in link mode', async () => {
+    const carrier = await produce('report', 'reports');
+    await runTask({ name: 'report', queue: 'reports', carrier, traceMode: 'link' }, () => 'ok');
+    const [send, process] = telemetry.spans();
+    expect(process.spanContext().traceId).not.toBe(send.spanContext().traceId);
+    expect(process.parentSpanContext).toBeUndefined();
+    expect(process.links.map((link) => link.context.spanId)).toEqual([send.spanContext().spanId]);
+  });
+
+  it('links to the ambient span in parent mode and parents to it in link mode', async () => {
+    const carrier = await produce('ambient', 'ambient-q');
+    const tracer = trace.getTracer('test');
+    await tracer.startActiveSpan('poll-loop', async (ambient) => {
+      await runTask({ name: 'ambient', queue: 'ambient-q', carrier }, () => 'ok');
+      await runTask({ name: 'ambient', queue: 'ambient-q', carrier, traceMode: 'link' }, () => 1);
+      ambient.end();
+    });
+    const [send, parentMode, linkMode, ambient] = telemetry.spans();
+    expect(parentMode.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+    expect(parentMode.links.map((link) => link.context.spanId)).toEqual([
+      ambient.spanContext().spanId,
+    ]);
+    expect(linkMode.parentSpanContext?.spanId).toBe(ambient.spanContext().spanId);
+    expect(linkMode.links.map((link) => link.context.spanId)).toEqual([send.spanContext().spanId]);
+  });
+
+  it('carries baggage to the consumer in both modes', async () => {
+    const withBaggage = propagation.setBaggage(
+      context.active(),
+      propagation.createBaggage({ tenant: { value: 'acme' } }),
+    );
+    const carrier = await context.with(withBaggage, () => produce('bag', 'bag-q'));
+    expect(carrier.baggage).toBe('tenant=acme');
+    for (const traceMode of ['parent', 'link'] as const) {
+      const tenant = await runTask(
+        { name: 'bag', carrier, traceMode },
+        () => propagation.getActiveBaggage()?.getEntry('tenant')?.value,
+      );
+      expect(tenant).toBe('acme');
+    }
+  });
+
+  it('measures the wait from the enqueue time and clamps a future one to zero, counting it', async () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() - 1500);
+    await runTask({ name: 'waited', carrier }, () => 'ok');
+    const future = injectTaskCarrier({}, context.active(), Date.now() + 60_000);
+    await runTask({ name: 'waited', carrier: future }, () => 'ok');
+
+    const [past, skewed] = telemetry.spans();
+    expect(past.attributes['task.wait.duration']).toBeGreaterThanOrEqual(1.5);
+    expect(skewed.attributes['task.wait.duration']).toBe(0);
+    const waits = await telemetry.metricPoints('task.wait.duration');
+    const point = waits.find((wait) => wait.attributes['task.name'] === 'waited');
+    expect(point?.count).toBe(2);
+    expect(point?.sum).toBeGreaterThanOrEqual(1.5);
+    expect(await telemetry.metricPoints('task.wait.clock_skew')).toContainEqual({
+      attributes: { 'task.name': 'waited' },
+      value: 1,
+    });
+  });
+
+  it('prefers an explicit waitStartedAt (a delayed job waits from when it became due)', () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() - 60_000);
+    const attempt = startTaskAttempt({ name: 'delayed', carrier, waitStartedAt: Date.now() + 5 });
+    attempt.succeed();
+    attempt.fail(new Error('ignored: the attempt already ended'));
+    const [span] = telemetry.spans();
+    expect(span.attributes['task.wait.duration']).toBe(0);
+    expect(span.attributes['task.outcome']).toBe('success');
+  });
+});
+
+describe('hostile and malformed carriers', () => {
+  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const throwingGetter = Object.defineProperty({}, 'traceparent', {
+    enumerable: true,
+    get() {
+      throw new Error('boom');
+    },
+  });
+  const throwingProxy = new Proxy(
+    {},
+    {
+      getOwnPropertyDescriptor() {
+        throw new Error('trap');
+      },
+    },
+  );
+  const cases: Array<[string, unknown, string | undefined]> = [
+    ['missing carrier', undefined, undefined],
+    ['null carrier', null, undefined],
+    ['empty carrier', {}, undefined],
+    ['string carrier', 'traceparent', 'not-an-object'],
+    ['array carrier', [valid], 'not-an-object'],
+    ['malformed traceparent', { traceparent: '00-nothex-01' }, 'malformed-traceparent'],
+    [
+      'all-zero trace id',
+      { traceparent: `00-${'0'.repeat(32)}-b7ad6b7169203331-01` },
+      'malformed-traceparent',
+    ],
+    ['non-string traceparent', { traceparent: 42 }, 'non-string-value'],
+    ['object traceparent', { traceparent: { toString: () => valid } }, 'non-string-value'],
+    [
+      '__proto__ key',
+      JSON.parse(`{"__proto__": {"traceparent": "${valid}"}}`) as unknown,
+      undefined,
+    ],
+    [
+      'megabytes of baggage',
+      { traceparent: valid, baggage: `k=${'v'.repeat(4 * 2 ** 20)}` },
+      'oversized',
+    ],
+    ['throwing getter', throwingGetter, 'unreadable'],
+    ['throwing proxy', throwingProxy, 'unreadable'],
+    ['malformed enqueue time', { [ENQUEUED_AT_KEY]: 'yesterday' }, 'malformed-enqueued-at'],
+  ];
+
+  it.each(cases)(
+    '%s: runs the task as a new root trace and measures it',
+    async (_label, carrier, reason) => {
+      const name = `hostile-${String(reason)}-${Math.random()}`;
+      const result = await runTask({ name, queue: 'hostile', carrier }, () => 'ran');
+      expect(result).toBe('ran');
+
+      const [span] = telemetry.spans();
+      expect(span.parentSpanContext).toBeUndefined();
+      expect(span.links).toEqual([]);
+      expect(span.attributes['task.outcome']).toBe('success');
+      expect(await telemetry.metricPoints('task.duration')).toContainEqual(
+        expect.objectContaining({
+          attributes: expect.objectContaining({ 'task.name': name }) as unknown,
+          count: 1,
+        }),
+      );
+      const rejected = await telemetry.metricPoints('task.carrier.rejected');
+      if (reason === undefined) {
+        expect(rejected.filter((point) => point.attributes['task.name'] === name)).toEqual([]);
+      } else {
+        expect(rejected).toContainEqual({ attributes: { reason, 'task.name': name }, value: 1 });
+      }
+    },
+  );
+
+  it('warns once per kind of problem, however many carriers are dropped', async () => {
+    const name = 'repeat-offender';
+    for (let index = 0; index < 5; index++) {
+      await runTask({ name, carrier: { traceparent: 7 } }, () => undefined);
+    }
+    for (const reason of new Set(cases.map(([, , caseReason]) => caseReason))) {
+      if (reason === undefined) continue;
+      expect(warnings.filter((warning) => warning.includes(`(${reason})`))).toHaveLength(1);
+    }
+    expect(await telemetry.metricPoints('task.carrier.rejected')).toContainEqual({
+      attributes: { reason: 'non-string-value', 'task.name': name },
+      value: 5,
+    });
+  });
+
+  it('extractTaskCarrier never throws and keeps a valid enqueue time of a rejected carrier', () => {
+    const extracted = extractTaskCarrier({
+      traceparent: 'junk',
+      [ENQUEUED_AT_KEY]: '1700000000000',
+    });
+    expect(extracted).toEqual({ context: undefined, enqueuedAt: 1_700_000_000_000 });
+  });
+});
