@@ -30,7 +30,8 @@ function producerAttributes(options: SendTaskOptions): Attributes {
     [ATTR_MESSAGING_OPERATION_TYPE]: MESSAGING_OPERATION_TYPE_SEND,
   };
   if (options.system !== undefined) attributes[ATTR_MESSAGING_SYSTEM] = options.system;
-  if (options.queue !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = options.queue;
+  const destination = options.destination ?? options.queue;
+  if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   if (options.id !== undefined) {
     attributes[ATTR_TASK_ID] = options.id;
     attributes[ATTR_MESSAGING_MESSAGE_ID] = options.id;

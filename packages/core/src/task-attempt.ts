@@ -68,7 +68,8 @@ function spanAttributes(options: TaskAttemptOptions, attempt: number): Attribute
     attributes[ATTR_MESSAGING_OPERATION_TYPE] = MESSAGING_OPERATION_TYPE_PROCESS;
     if (options.id !== undefined) attributes[ATTR_MESSAGING_MESSAGE_ID] = options.id;
   }
-  if (options.queue !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = options.queue;
+  const destination = options.destination ?? options.queue;
+  if (destination !== undefined) attributes[ATTR_MESSAGING_DESTINATION_NAME] = destination;
   return attributes;
 }
 

@@ -34,6 +34,11 @@ export interface TaskIdentity {
   queue?: string;
   /** The messaging system (`bullmq`, `rabbitmq`, `nats`): `messaging.system`. */
   system?: string;
+  /**
+   * The span's `messaging.destination.name` when it differs from `queue`: a subject or routing
+   * key that may hold ids (`orders.123`), kept off metric labels. Default `queue`.
+   */
+  destination?: string;
   /** The task or message id: a span attribute only, never a metric label. */
   id?: string;
   /** Extra span attributes (never added to metrics). */
