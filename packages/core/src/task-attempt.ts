@@ -14,14 +14,13 @@ import {
   ATTR_TASK_MAX_ATTEMPTS,
   ATTR_TASK_NAME,
   ATTR_TASK_OUTCOME,
-  ATTR_TASK_QUEUE,
   ATTR_TASK_RETRYING,
   ATTR_TASK_WAIT_DURATION,
   MESSAGING_OPERATION_TYPE_PROCESS,
 } from './semconv.js';
 import { asException, errorTypeOf, isExpectedError } from './task-errors.js';
-import { currentTaskInstruments } from './task-metrics.js';
-import type { TaskInstruments } from './task-metrics.js';
+import { currentTaskInstruments, taskSeries } from './task-metrics.js';
+import type { TaskInstruments, TaskSeries } from './task-metrics.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 import type { TaskAttemptOptions, TaskOutcome } from './types.js';
 
@@ -49,13 +48,6 @@ export interface TaskAttempt {
   cancel(): void;
   /** Ends the attempt with outcome `timeout`; `error` is recorded as its exception. */
   timeOut(error: unknown, options?: { willRetry?: boolean }): void;
-}
-
-function metricAttributes(options: TaskAttemptOptions): Attributes {
-  const attributes: Attributes = { [ATTR_TASK_NAME]: options.name };
-  if (options.queue !== undefined) attributes[ATTR_TASK_QUEUE] = options.queue;
-  if (options.system !== undefined) attributes[ATTR_MESSAGING_SYSTEM] = options.system;
-  return attributes;
 }
 
 function spanAttributes(options: TaskAttemptOptions, attempt: number): Attributes {
@@ -107,18 +99,18 @@ function placeSpan(options: TaskAttemptOptions, producer: Context | undefined): 
 function recordWait(
   instruments: TaskInstruments | undefined,
   span: Span,
-  attributes: Attributes,
+  series: TaskSeries,
   waitStartedAt: number | undefined,
   startedAt: number,
 ): void {
   if (waitStartedAt === undefined || !Number.isFinite(waitStartedAt)) return;
   let waitMs = startedAt - waitStartedAt;
   if (waitMs < 0) {
-    instruments?.waitClockSkew.add(1, { [ATTR_TASK_NAME]: attributes[ATTR_TASK_NAME] });
+    instruments?.waitClockSkew.add(1, series.lastSuccess.attributes);
     waitMs = 0;
   }
   const seconds = waitMs / 1000;
-  instruments?.waitDuration.record(seconds, attributes);
+  instruments?.waitDuration.record(seconds, series.attributes);
   span.setAttribute(ATTR_TASK_WAIT_DURATION, seconds);
 }
 
@@ -137,9 +129,7 @@ export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
   const startTime = performance.now();
   const attemptNumber = options.attempt ?? 1;
   const instruments = currentTaskInstruments();
-  const attributes = metricAttributes(options);
-  const activeAttributes: Attributes = { [ATTR_TASK_NAME]: options.name };
-  if (options.queue !== undefined) activeAttributes[ATTR_TASK_QUEUE] = options.queue;
+  const series = taskSeries(options.name, options.queue, options.system);
 
   const carried =
     options.carrier === undefined ? undefined : extractTaskCarrier(options.carrier, options.name);
@@ -155,14 +145,8 @@ export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
     placement.parent,
   );
   const spanContext = trace.setSpan(placement.parent, span);
-  recordWait(
-    instruments,
-    span,
-    attributes,
-    options.waitStartedAt ?? carried?.enqueuedAt,
-    startedAt,
-  );
-  instruments?.active.add(1, activeAttributes);
+  recordWait(instruments, span, series, options.waitStartedAt ?? carried?.enqueuedAt, startedAt);
+  series.active.value = (series.active.value ?? 0) + 1;
 
   let ended = false;
   const end = (outcome: TaskOutcome, error: unknown, willRetry: boolean): void => {
@@ -170,12 +154,17 @@ export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
     ended = true;
     try {
       const seconds = (performance.now() - startTime) / 1000;
-      const outcomeAttributes: Attributes = { ...attributes, [ATTR_TASK_OUTCOME]: outcome };
+      let outcomeAttributes =
+        outcome === 'success' ? series.successAttributes : series.cancelledAttributes;
       span.setAttribute(ATTR_TASK_OUTCOME, outcome);
       if (outcome === 'failure' || outcome === 'timeout') {
         const errorType = errorTypeOf(error);
         const exception = asException(error);
-        outcomeAttributes[ATTR_ERROR_TYPE] = errorType;
+        outcomeAttributes = {
+          ...series.attributes,
+          [ATTR_TASK_OUTCOME]: outcome,
+          [ATTR_ERROR_TYPE]: errorType,
+        };
         span.setAttribute(ATTR_ERROR_TYPE, errorType);
         span.recordException(exception);
         span.setStatus({
@@ -184,14 +173,12 @@ export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
         });
         if (willRetry) {
           span.setAttribute(ATTR_TASK_RETRYING, true);
-          instruments?.retries.add(1, activeAttributes);
+          instruments?.retries.add(1, series.activeAttributes);
         }
       }
       instruments?.duration.record(seconds, outcomeAttributes);
-      instruments?.active.add(-1, activeAttributes);
-      if (outcome === 'success') {
-        instruments?.lastSuccess.record(Date.now() / 1000, { [ATTR_TASK_NAME]: options.name });
-      }
+      series.active.value = (series.active.value ?? 1) - 1;
+      if (outcome === 'success') series.lastSuccess.value = Date.now() / 1000;
       span.end();
     } catch (instrumentationError) {
       diag.error('tasklens: could not record the end of a task attempt', instrumentationError);
