@@ -1,0 +1,179 @@
+import { context, diag } from '@opentelemetry/api';
+import { startTaskAttempt } from '@tasklens/core';
+import type { ExpectedErrors, TaskAttempt, TaskAttemptOptions, TraceMode } from '@tasklens/core';
+import type { Job, Processor } from 'bullmq';
+import { readCarrier } from './job-carrier.js';
+import { taskNameOf } from './producer-span.js';
+import { ATTR_BULLMQ_JOB_SCHEDULER_ID, MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
+import type { TaskProcessorOptions } from './types.js';
+
+type AnyProcessor = Processor<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type ProcessorJob<P extends AnyProcessor> = Parameters<P>[0];
+
+/** What BullMQ's own retry decision reads beside the job: the worker's `maxStartedAttempts`. */
+interface JobWithWorker {
+  queue?: { opts?: { maxStartedAttempts?: number } };
+}
+
+/** Errors a processor throws to move its job (step jobs, flows, rate limits): not failures. */
+const CONTROL_FLOW_ERRORS = new Set(['DelayedError', 'WaitingError', 'WaitingChildrenError']);
+const RATE_LIMIT_MESSAGE = 'bullmq:rateLimitExceeded';
+
+function nameOf(error: unknown): unknown {
+  return typeof error === 'object' && error !== null
+    ? (error as { name?: unknown }).name
+    : undefined;
+}
+
+function isControlFlowError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { name, message } = error as { name?: unknown; message?: unknown };
+  return (
+    (typeof name === 'string' && CONTROL_FLOW_ERRORS.has(name)) || message === RATE_LIMIT_MESSAGE
+  );
+}
+
+function expectedErrorsOf(userExpected: ExpectedErrors | undefined): ExpectedErrors {
+  if (userExpected === undefined) return isControlFlowError;
+  if (typeof userExpected === 'function') {
+    return (error) => isControlFlowError(error) || userExpected(error);
+  }
+  return (error) =>
+    isControlFlowError(error) || userExpected.some((errorClass) => error instanceof errorClass);
+}
+
+/** BullMQ's own rule (Job.shouldRetryJob), for the error this attempt failed with. */
+function willRetry(job: Job, error: unknown): boolean {
+  try {
+    if (nameOf(error) === 'UnrecoverableError') return false;
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) return false;
+    const maxStartedAttempts = (job as unknown as JobWithWorker).queue?.opts?.maxStartedAttempts;
+    return !(
+      maxStartedAttempts !== undefined &&
+      maxStartedAttempts > 0 &&
+      maxStartedAttempts <= job.attemptsStarted
+    );
+  } catch {
+    return false;
+  }
+}
+
+function traceModeOf<J>(job: Job, option: TaskProcessorOptions<J & Job>['traceMode']): TraceMode {
+  if (typeof option === 'function') {
+    try {
+      const mode = option(job as J & Job);
+      if (mode === 'parent' || mode === 'link') return mode;
+    } catch (error) {
+      diag.warn('tasklens: the traceMode option threw; using the default', error);
+    }
+  } else if (option !== undefined) {
+    return option;
+  }
+  return job.repeatJobKey === undefined ? 'parent' : 'link';
+}
+
+function attemptOptions<J>(
+  job: Job,
+  options: TaskProcessorOptions<J & Job>,
+  expectedErrors: ExpectedErrors,
+): TaskAttemptOptions {
+  const attemptsMade = job.attemptsMade ?? 0;
+  const attemptsStarted = job.attemptsStarted ?? 0;
+  // A job started again after a stall (or after moving itself) has more starts than failures.
+  const firstStart = attemptsMade === 0 && attemptsStarted <= 1;
+  const attemptOptions: TaskAttemptOptions = {
+    name: taskNameOf(job as J & Job, options.taskName),
+    queue: job.queueName,
+    system: MESSAGING_SYSTEM_BULLMQ,
+    attempt: Math.max(attemptsStarted, attemptsMade + 1),
+    maxAttempts: job.opts.attempts ?? 1,
+    carrier: readCarrier(job.opts, false),
+    traceMode: traceModeOf(job, options.traceMode),
+    expectedErrors,
+  };
+  if (job.id !== undefined) attemptOptions.id = job.id;
+  // A delayed job (a scheduler's runs too) waits from when it became due. Retries and restarts
+  // after a stall record no wait: BullMQ does not keep when they became due.
+  if (firstStart && Number.isFinite(job.timestamp)) {
+    attemptOptions.waitStartedAt = job.timestamp + (job.opts.delay ?? 0);
+  }
+  if (job.repeatJobKey !== undefined) {
+    attemptOptions.attributes = { [ATTR_BULLMQ_JOB_SCHEDULER_ID]: job.repeatJobKey };
+  }
+  return attemptOptions;
+}
+
+function startAttempt<J>(
+  job: Job,
+  options: TaskProcessorOptions<J & Job>,
+  expectedErrors: ExpectedErrors,
+): TaskAttempt | undefined {
+  try {
+    return startTaskAttempt(attemptOptions(job, options, expectedErrors));
+  } catch (error) {
+    diag.error('tasklens: could not start a task attempt; the job runs uninstrumented', error);
+    return undefined;
+  }
+}
+
+/**
+ * Wraps a BullMQ processor so that every attempt of every job is a task: one CONSUMER span
+ * (`process {queue}`) per attempt in the producer's trace (or linked to it), queue wait,
+ * duration, outcome, in-flight and retry metrics. The processor's result and errors pass through
+ * unchanged, so BullMQ's retries and failed-job bookkeeping work as without it.
+ *
+ * - `task.name` is the job's name (see `taskName`), `task.attempt` counts the job's starts
+ *   (`attemptsStarted`), `task.max_attempts` is `opts.attempts` (default 1).
+ * - A failure BullMQ will retry (attempts left, not an `UnrecoverableError`) is marked
+ *   `task.retrying` and counted in `task.retries`; the last one is not.
+ * - The errors BullMQ processors throw to move a job (`DelayedError`, `WaitingChildrenError`,
+ *   `WaitingError`, rate limiting) end the attempt as expected errors, not failures.
+ * - Runs of a job scheduler start a new trace linked to the scheduling context.
+ *
+ * @example
+ * import { Worker } from 'bullmq';
+ * import { taskProcessor } from '@tasklens/bullmq';
+ *
+ * const worker = new Worker(
+ *   'emails',
+ *   taskProcessor(async (job) => mailer.send(job.data)),
+ *   { connection, concurrency: 10 },
+ * );
+ */
+export function taskProcessor<P extends AnyProcessor>(
+  processor: P,
+  options: TaskProcessorOptions<ProcessorJob<P>> = {},
+): P {
+  const expectedErrors = expectedErrorsOf(options.expectedErrors);
+  const run = async (
+    self: unknown,
+    job: ProcessorJob<P>,
+    token: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> => {
+    const attempt = startAttempt(job, options, expectedErrors);
+    if (attempt === undefined) return processor.call(self, job, token, signal);
+    try {
+      const result: unknown = await context.with(attempt.context, () =>
+        processor.call(self, job, token, signal),
+      );
+      attempt.succeed();
+      return result;
+    } catch (error) {
+      if (signal?.aborted === true) attempt.cancel();
+      else attempt.fail(error, { willRetry: willRetry(job, error) });
+      throw error;
+    }
+  };
+  // BullMQ passes an abort signal (and tracks the job for cancellation) only to processors that
+  // declare a third parameter: keep the user's arity.
+  const wrapped =
+    processor.length >= 3
+      ? function (this: unknown, job: ProcessorJob<P>, token?: string, signal?: AbortSignal) {
+          return run(this, job, token, signal);
+        }
+      : function (this: unknown, job: ProcessorJob<P>, token?: string) {
+          return run(this, job, token, undefined);
+        };
+  return wrapped as P;
+}
