@@ -202,6 +202,7 @@ function resolveOtlpSignal(
   options: TelemetryOptions,
   env: Env,
   signal: 'TRACES' | 'METRICS',
+  flushTimeoutMs: number,
 ): OtlpSignalConfig {
   const signalPath = signal === 'TRACES' ? '/v1/traces' : '/v1/metrics';
   const signalOption = option(
@@ -230,7 +231,10 @@ function resolveOtlpSignal(
       firstVariable(env, [`OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`, 'OTEL_EXPORTER_OTLP_TIMEOUT']),
     DEFAULTS.otlpTimeoutMs,
   );
-  return { url, headers, timeoutMs };
+  // The exporter's retry timers and sockets hold the process open until its own deadline, so an
+  // export must never outlive a flush: otherwise a job whose collector is down lingers after
+  // shutdown() has given up.
+  return { url, headers, timeoutMs: Math.min(timeoutMs, flushTimeoutMs) };
 }
 
 function resolveResourceAttributes(
@@ -291,6 +295,10 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
     option('prometheusHost', options.prometheusHost) ??
     variable(env, 'OTEL_EXPORTER_PROMETHEUS_HOST');
   const logLevel = variable(env, 'OTEL_LOG_LEVEL');
+  const flushTimeoutMs = parseMilliseconds(
+    option('flushTimeoutMs', options.flushTimeoutMs) ?? variable(env, 'TASKLENS_FLUSH_TIMEOUT_MS'),
+    DEFAULTS.flushTimeoutMs,
+  );
 
   return {
     resourceAttributes: resolveResourceAttributes(options, env),
@@ -304,8 +312,8 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
       METRICS_EXPORTERS,
       DEFAULTS.metricsExporter,
     ),
-    otlpTraces: resolveOtlpSignal(options, env, 'TRACES'),
-    otlpMetrics: resolveOtlpSignal(options, env, 'METRICS'),
+    otlpTraces: resolveOtlpSignal(options, env, 'TRACES', flushTimeoutMs),
+    otlpMetrics: resolveOtlpSignal(options, env, 'METRICS', flushTimeoutMs),
     metricExportIntervalMs,
     // The SDK rejects a push timeout longer than the interval.
     metricExportTimeoutMs: Math.min(metricExportTimeoutMs, metricExportIntervalMs),
@@ -316,11 +324,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
     sampler,
     samplerArg:
       usesRatio && samplerArgSetting ? parseRatio(samplerArgSetting) : DEFAULTS.samplerArg,
-    flushTimeoutMs: parseMilliseconds(
-      option('flushTimeoutMs', options.flushTimeoutMs) ??
-        variable(env, 'TASKLENS_FLUSH_TIMEOUT_MS'),
-      DEFAULTS.flushTimeoutMs,
-    ),
+    flushTimeoutMs,
     handleSignals: options.handleSignals ?? DEFAULTS.handleSignals,
     logLevel: logLevel ? parseChoice(logLevel, LOG_LEVELS) : undefined,
   };

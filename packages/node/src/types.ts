@@ -62,8 +62,10 @@ export interface TelemetryOptions {
    */
   otlpHeaders?: Readonly<Record<string, string>>;
   /**
-   * Timeout of one OTLP export request in ms. Env `OTEL_EXPORTER_OTLP_TIMEOUT` (and the per-signal
-   * `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`); default 10000.
+   * Timeout of one OTLP export, retries included, in ms. Env `OTEL_EXPORTER_OTLP_TIMEOUT` (and the
+   * per-signal `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_METRICS_TIMEOUT`);
+   * default 10000. Capped at `flushTimeoutMs`, so no export keeps a process alive after a flush
+   * gave up.
    */
   otlpTimeoutMs?: number;
   /** Interval between metric pushes in ms. Env `OTEL_METRIC_EXPORT_INTERVAL`; default 60000. */

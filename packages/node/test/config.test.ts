@@ -29,8 +29,9 @@ describe('resolveConfig defaults', () => {
       },
       tracesExporters: ['otlp'],
       metricsExporters: ['otlp'],
-      otlpTraces: { url: 'http://localhost:4318/v1/traces', headers: {}, timeoutMs: 10_000 },
-      otlpMetrics: { url: 'http://localhost:4318/v1/metrics', headers: {}, timeoutMs: 10_000 },
+      // 10000 by the specification, capped at the flush timeout.
+      otlpTraces: { url: 'http://localhost:4318/v1/traces', headers: {}, timeoutMs: 5_000 },
+      otlpMetrics: { url: 'http://localhost:4318/v1/metrics', headers: {}, timeoutMs: 5_000 },
       metricExportIntervalMs: 60_000,
       metricExportTimeoutMs: 30_000,
       prometheusHost: 'localhost',
@@ -206,6 +207,16 @@ describe('resolveConfig OTLP endpoints, headers and timeouts', () => {
     const overridden = fromEnv(env, { otlpTimeoutMs: 1500 });
     expect(overridden.otlpTraces.timeoutMs).toBe(1500);
     expect(overridden.otlpMetrics.timeoutMs).toBe(1500);
+  });
+
+  it('caps the OTLP timeouts at the flush timeout', () => {
+    const config = fromEnv({
+      OTEL_EXPORTER_OTLP_TIMEOUT: '30000',
+      TASKLENS_FLUSH_TIMEOUT_MS: '8000',
+    });
+    expect(config.otlpTraces.timeoutMs).toBe(8000);
+    expect(config.otlpMetrics.timeoutMs).toBe(8000);
+    expect(fromEnv({}, { flushTimeoutMs: 20_000 }).otlpTraces.timeoutMs).toBe(10_000);
   });
 });
 
