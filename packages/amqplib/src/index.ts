@@ -1,1 +1,16 @@
-export {};
+export { instrumentChannel } from './instrument-channel.js';
+export { taskConsumer } from './consume-instrumentation.js';
+export { MessageNackedError } from './settlement-error.js';
+export {
+  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+  ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
+  ATTR_TASK_DEAD_LETTERED,
+  ATTR_TASK_DEAD_LETTER_COUNT,
+  ATTR_TASK_DEAD_LETTER_EXCHANGE,
+  ATTR_TASK_DEAD_LETTER_QUEUE,
+  ATTR_TASK_DEAD_LETTER_REASON,
+  ATTR_TASK_REQUEUE,
+  ATTR_TASK_SETTLEMENT,
+  MESSAGING_SYSTEM_RABBITMQ,
+} from './semconv.js';
+export type { AmqplibInstrumentationOptions, PublishInfo, TaskConsumerOptions } from './types.js';

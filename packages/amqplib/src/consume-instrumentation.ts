@@ -1,0 +1,272 @@
+import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { startTaskAttempt } from '@tasklens/core';
+import type { TaskAttempt } from '@tasklens/core';
+import type { ConsumeMessage, Message } from 'amqplib';
+import { Delivery } from './delivery.js';
+import {
+  attemptOf,
+  deadLetterAttributes,
+  declaresDeadLetterExchange,
+  messageIdOf,
+} from './delivery-headers.js';
+import { consumerSettings } from './instrumentation-settings.js';
+import type { InstrumentationSettings } from './instrumentation-settings.js';
+import type { MessageHandler, WrappableChannel } from './internal-types.js';
+import { OpenDeliveries } from './open-deliveries.js';
+import {
+  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+  ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
+  MESSAGING_SYSTEM_RABBITMQ,
+} from './semconv.js';
+import type { TaskConsumerOptions } from './types.js';
+
+const MAX_DEAD_LETTER_QUEUES = 1000;
+
+/** Queues declared with a dead-letter exchange through an instrumented channel (bounded). */
+const deadLetterQueues = new Set<string>();
+
+const consumerOptions = new WeakMap<MessageHandler, TaskConsumerOptions>();
+
+/**
+ * Gives one consumer its own tasklens options (task name, trace mode, expected errors): pass
+ * the returned handler to `channel.consume` of an instrumented channel.
+ *
+ * @example
+ * await channel.consume('thumbnails', taskConsumer(onMessage, { traceMode: 'link' }));
+ */
+export function taskConsumer<Handler extends (message: ConsumeMessage | null) => unknown>(
+  onMessage: Handler,
+  options: TaskConsumerOptions,
+): Handler {
+  const handler = ((message: ConsumeMessage | null) => onMessage(message)) as Handler;
+  consumerOptions.set(handler, options);
+  return handler;
+}
+
+function rememberDeadLetterQueue(queue: unknown): void {
+  if (typeof queue !== 'string' || queue === '') return;
+  if (deadLetterQueues.size >= MAX_DEAD_LETTER_QUEUES) return;
+  deadLetterQueues.add(queue);
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function tagOf(message: Message): number | undefined {
+  try {
+    const tag: unknown = message.fields.deliveryTag;
+    return typeof tag === 'number' ? tag : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function startAttempt(
+  settings: InstrumentationSettings,
+  queue: string,
+  message: ConsumeMessage,
+): TaskAttempt {
+  const { fields, properties } = message;
+  const headers: unknown = properties.headers;
+  let name = queue;
+  if (settings.taskName !== undefined) {
+    try {
+      name = settings.taskName(message, queue);
+    } catch (error) {
+      diag.warn('tasklens: taskName threw; using the queue name as task name', error);
+    }
+  }
+  const attributes: Attributes = {
+    [ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY]: fields.routingKey,
+    [ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG]: fields.deliveryTag,
+  };
+  const deadLetter = deadLetterAttributes(headers);
+  if (deadLetter !== undefined) Object.assign(attributes, deadLetter);
+  // Deliveries run in the socket's async context, i.e. wherever the connection was opened:
+  // no meaningful parent or link, so the attempt is placed from the carrier alone.
+  return context.with(ROOT_CONTEXT, () =>
+    startTaskAttempt({
+      name,
+      queue,
+      system: MESSAGING_SYSTEM_RABBITMQ,
+      id: messageIdOf(properties),
+      attempt: attemptOf(headers, fields.redelivered === true),
+      carrier: headers,
+      traceMode: settings.traceMode,
+      expectedErrors: settings.expectedErrors,
+      attributes,
+    }),
+  );
+}
+
+/** A handler that runs each delivery as a task attempt, ended on settlement (or on return with noAck). */
+function instrumentedHandler(
+  settings: InstrumentationSettings,
+  deliveries: OpenDeliveries,
+  queue: string,
+  onMessage: MessageHandler,
+  noAck: boolean,
+): MessageHandler {
+  return (message) => {
+    if (message === null || typeof message !== 'object') return onMessage(message);
+    let attempt: TaskAttempt;
+    let delivery: Delivery | undefined;
+    try {
+      attempt = startAttempt(settings, queue, message);
+      if (!noAck) {
+        delivery = new Delivery(message.fields.deliveryTag, queue, attempt, Date.now());
+        deliveries.add(delivery);
+      }
+    } catch (error) {
+      diag.error('tasklens: could not start the span of a delivery', error);
+      return onMessage(message);
+    }
+    const failed = (error: unknown): void => {
+      if (delivery === undefined) attempt.fail(error);
+      else delivery.handlerFailed(error);
+    };
+    let result: unknown;
+    try {
+      result = context.with(attempt.context, onMessage, undefined, message);
+    } catch (error) {
+      failed(error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      // The rejection is passed on, so an unhandled one stays unhandled, as without tasklens.
+      return result.then(
+        (value) => {
+          if (noAck) attempt.succeed();
+          return value;
+        },
+        (error: unknown) => {
+          failed(error);
+          throw error;
+        },
+      );
+    }
+    if (noAck) attempt.succeed();
+    return result;
+  };
+}
+
+/**
+ * Wraps `consume`, `assertQueue` and the settlement methods of one channel instance: each
+ * delivery is a task attempt whose span ends when the message is acked, nacked or rejected.
+ */
+export function instrumentConsuming(
+  channel: WrappableChannel,
+  settings: InstrumentationSettings,
+): void {
+  const deliveries = new OpenDeliveries(
+    settings.unsettledTimeoutMs,
+    settings.maxUnsettledDeliveries,
+  );
+  const original = {
+    consume: channel.consume,
+    assertQueue: channel.assertQueue,
+    ack: channel.ack,
+    ackAll: channel.ackAll,
+    nack: channel.nack,
+    nackAll: channel.nackAll,
+    reject: channel.reject,
+  };
+
+  const settleNack = (
+    settled: Delivery[],
+    settlement: 'nack' | 'reject',
+    requeue: boolean | undefined,
+  ): void => {
+    const requeued = requeue === undefined ? true : Boolean(requeue);
+    for (const delivery of settled) {
+      delivery.nack(settlement, requeued, deadLetterQueues.has(delivery.queue));
+    }
+  };
+  const takeOne = (message: Message): Delivery[] => {
+    const tag = tagOf(message);
+    const delivery = tag === undefined ? undefined : deliveries.take(tag);
+    return delivery === undefined ? [] : [delivery];
+  };
+  const take = (message: Message, allUpTo: boolean | undefined): Delivery[] => {
+    if (allUpTo !== true) return takeOne(message);
+    const tag = tagOf(message);
+    return tag === undefined ? [] : deliveries.takeUpTo(tag);
+  };
+  const settle = (end: () => void): void => {
+    try {
+      end();
+    } catch (error) {
+      diag.error('tasklens: could not end the span of a settled delivery', error);
+    }
+  };
+
+  channel.consume = (queue, onMessage, options, ...rest) => {
+    if (typeof onMessage !== 'function') {
+      return original.consume.call(channel, queue, onMessage, options, ...rest);
+    }
+    const noAck = options?.noAck === true;
+    const handler = instrumentedHandler(
+      consumerSettings(settings, consumerOptions.get(onMessage)),
+      deliveries,
+      queue,
+      onMessage,
+      noAck,
+    );
+    return original.consume.call(channel, queue, handler, options, ...rest);
+  };
+
+  channel.assertQueue = (queue, options, ...rest) => {
+    const reply = original.assertQueue.call(channel, queue, options, ...rest);
+    try {
+      if (declaresDeadLetterExchange(options)) {
+        if (queue !== undefined && queue !== '') rememberDeadLetterQueue(queue);
+        else if (isPromiseLike(reply)) {
+          reply.then(
+            (declared) => rememberDeadLetterQueue((declared as { queue?: unknown }).queue),
+            ignoreRejection,
+          );
+        }
+      }
+    } catch (error) {
+      diag.warn('tasklens: could not read assertQueue options', error);
+    }
+    return reply;
+  };
+
+  channel.ack = (message, allUpTo) => {
+    original.ack.call(channel, message, allUpTo);
+    settle(() => {
+      for (const delivery of take(message, allUpTo)) delivery.ack();
+    });
+  };
+  channel.ackAll = () => {
+    original.ackAll.call(channel);
+    settle(() => {
+      for (const delivery of deliveries.takeAll()) delivery.ack();
+    });
+  };
+  channel.nack = (message, allUpTo, requeue) => {
+    original.nack.call(channel, message, allUpTo, requeue);
+    settle(() => settleNack(take(message, allUpTo), 'nack', requeue));
+  };
+  channel.nackAll = (requeue) => {
+    original.nackAll.call(channel, requeue);
+    settle(() => settleNack(deliveries.takeAll(), 'nack', requeue));
+  };
+  channel.reject = (message, requeue) => {
+    original.reject.call(channel, message, requeue);
+    settle(() => settleNack(takeOne(message), 'reject', requeue));
+  };
+
+  channel.on('close', () => settle(() => deliveries.cancelAll()));
+}
+
+function ignoreRejection(): void {
+  // The caller gets the rejection from the promise they hold.
+}
