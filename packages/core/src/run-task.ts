@@ -1,5 +1,5 @@
 import { context, INVALID_SPAN_CONTEXT, ProxyTracerProvider, trace } from '@opentelemetry/api';
-import { startTaskAttempt } from './task-attempt.js';
+import { startNumberedTaskAttempt } from './task-attempt.js';
 import type { TaskAttempt } from './task-attempt.js';
 import { isExpectedError, TaskTimeoutError } from './task-errors.js';
 import { currentTaskInstruments } from './task-metrics.js';
@@ -23,10 +23,19 @@ interface AttemptSignal {
   dispose: () => void;
 }
 
+const neverTimedOut = (): boolean => false;
+const nothingToDispose = (): void => undefined;
+const UNBOUNDED: AttemptSignal = {
+  signal: NEVER_ABORTED,
+  timedOut: neverTimedOut,
+  dispose: nothingToDispose,
+};
+
 function attemptSignal(options: RunTaskOptions): AttemptSignal {
   const { signal, timeoutMs } = options;
   if (timeoutMs === undefined) {
-    return { signal: signal ?? NEVER_ABORTED, timedOut: () => false, dispose: () => undefined };
+    if (signal === undefined) return UNBOUNDED;
+    return { signal, timedOut: neverTimedOut, dispose: nothingToDispose };
   }
   const controller = new AbortController();
   let timedOut = false;
@@ -103,7 +112,7 @@ async function runAttempt<T>(
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {
   const attempt: TaskAttempt | undefined = telemetryActive()
-    ? startTaskAttempt({ ...options, attempt: attemptNumber })
+    ? startNumberedTaskAttempt(options, attemptNumber)
     : undefined;
   const { signal, timedOut, dispose } = attemptSignal(options);
   const task: TaskContext = {
@@ -142,20 +151,32 @@ async function runAttempt<T>(
  * const receipt = await runTask({ name: 'send-email', timeoutMs: 10_000, attempts: 3 },
  *   ({ signal }) => mailer.send(message, { signal }));
  */
-export async function runTask<T>(
+export function runTask<T>(
   options: RunTaskOptions,
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {
   const first = options.attempt ?? 1;
-  if (
-    options.timeoutMs === undefined &&
-    options.signal === undefined &&
-    options.attempts === undefined &&
-    !telemetryActive()
-  ) {
-    return fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN });
+  if (options.attempts === undefined || options.attempts <= 1) {
+    if (options.timeoutMs === undefined && options.signal === undefined && !telemetryActive()) {
+      try {
+        return Promise.resolve(
+          fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN }),
+        );
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    return runAttempt(options, first, false, fn);
   }
-  const last = first + Math.max(1, Math.floor(options.attempts ?? 1)) - 1;
+  return runWithRetries(options, first, fn);
+}
+
+async function runWithRetries<T>(
+  options: RunTaskOptions,
+  first: number,
+  fn: (task: TaskContext) => Promise<T> | T,
+): Promise<T> {
+  const last = first + Math.floor(options.attempts ?? 1) - 1;
   for (let attemptNumber = first; ; attemptNumber++) {
     const retriesLeft = attemptNumber < last;
     try {

@@ -20,7 +20,7 @@ import {
 } from './semconv.js';
 import { asException, errorTypeOf, isExpectedError } from './task-errors.js';
 import { currentTaskInstruments, taskSeries } from './task-metrics.js';
-import type { TaskInstruments, TaskSeries } from './task-metrics.js';
+import type { TaskSeries } from './task-metrics.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 import type { TaskAttemptOptions, TaskOutcome } from './types.js';
 
@@ -51,7 +51,9 @@ export interface TaskAttempt {
 }
 
 function spanAttributes(options: TaskAttemptOptions, attempt: number): Attributes {
-  const attributes: Attributes = { ...options.attributes, [ATTR_TASK_NAME]: options.name };
+  const attributes: Attributes =
+    options.attributes === undefined ? {} : Object.assign({}, options.attributes);
+  attributes[ATTR_TASK_NAME] = options.name;
   attributes[ATTR_TASK_ATTEMPT] = attempt;
   if (options.maxAttempts !== undefined) attributes[ATTR_TASK_MAX_ATTEMPTS] = options.maxAttempts;
   if (options.id !== undefined) attributes[ATTR_TASK_ID] = options.id;
@@ -65,95 +67,114 @@ function spanAttributes(options: TaskAttemptOptions, attempt: number): Attribute
   return attributes;
 }
 
+/** The parent of a span and its links (undefined for none: the SDK owns the array it gets). */
 interface Placement {
   parent: Context;
-  links: Link[];
+  links: Link[] | undefined;
 }
 
-/** Where the attempt's span goes: parent and links, from the carrier, the trace mode and the ambient span. */
+function withBaggageOf(target: Context, source: Context | undefined): Context {
+  const baggage = source === undefined ? undefined : propagation.getBaggage(source);
+  return baggage === undefined ? target : propagation.setBaggage(target, baggage);
+}
+
+/** Where the attempt's span goes, from the carrier, the trace mode and the ambient span. */
 function placeSpan(options: TaskAttemptOptions, producer: Context | undefined): Placement {
   const ambient = context.active();
   const ambientSpanContext = trace.getSpanContext(ambient);
-  const producerSpanContext = producer === undefined ? undefined : trace.getSpanContext(producer);
   const local = ambientSpanContext !== undefined ? ambient : (processParentContext() ?? ambient);
-  if (producer === undefined || producerSpanContext === undefined) {
-    const baggage = producer === undefined ? undefined : propagation.getBaggage(producer);
-    return {
-      parent: baggage === undefined ? local : propagation.setBaggage(local, baggage),
-      links: [],
-    };
+  if (producer === undefined) return { parent: local, links: undefined };
+  const producerSpanContext = trace.getSpanContext(producer);
+  if (producerSpanContext === undefined) {
+    return { parent: withBaggageOf(local, producer), links: undefined };
   }
   if (options.traceMode === 'link') {
-    const baggage = propagation.getBaggage(producer);
-    return {
-      parent: baggage === undefined ? local : propagation.setBaggage(local, baggage),
-      links: [{ context: producerSpanContext }],
-    };
+    return { parent: withBaggageOf(local, producer), links: [{ context: producerSpanContext }] };
   }
   return {
     parent: producer,
-    links: ambientSpanContext === undefined ? [] : [{ context: ambientSpanContext }],
+    links: ambientSpanContext === undefined ? undefined : [{ context: ambientSpanContext }],
   };
 }
 
-function recordWait(
-  instruments: TaskInstruments | undefined,
-  span: Span,
-  series: TaskSeries,
-  waitStartedAt: number | undefined,
-  startedAt: number,
-): void {
-  if (waitStartedAt === undefined || !Number.isFinite(waitStartedAt)) return;
-  let waitMs = startedAt - waitStartedAt;
-  if (waitMs < 0) {
-    instruments?.waitClockSkew.add(1, series.lastSuccess.attributes);
-    waitMs = 0;
+/** One attempt's recording; a class so that the per-task cost is one small object. */
+class RecordedTaskAttempt implements TaskAttempt {
+  readonly span: Span;
+  readonly context: Context;
+  private done = false;
+  private readonly startTime = performance.now();
+  private readonly instruments = currentTaskInstruments();
+  private readonly series: TaskSeries;
+
+  constructor(
+    private readonly options: TaskAttemptOptions,
+    readonly attempt: number,
+  ) {
+    this.series = taskSeries(options.name, options.queue, options.system);
+    const carried =
+      options.carrier === undefined ? undefined : extractTaskCarrier(options.carrier, options.name);
+    const placement = placeSpan(options, carried?.context);
+    const fromQueue = options.system !== undefined || options.carrier !== undefined;
+    this.span = taskTracer.startSpan(
+      options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`),
+      {
+        kind: fromQueue ? SpanKind.CONSUMER : SpanKind.INTERNAL,
+        attributes: spanAttributes(options, attempt),
+        links: placement.links,
+      },
+      placement.parent,
+    );
+    this.context = trace.setSpan(placement.parent, this.span);
+    const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
+    if (waitStartedAt !== undefined) this.recordWait(waitStartedAt);
+    this.series.active.value = (this.series.active.value ?? 0) + 1;
   }
-  const seconds = waitMs / 1000;
-  instruments?.waitDuration.record(seconds, series.attributes);
-  span.setAttribute(ATTR_TASK_WAIT_DURATION, seconds);
-}
 
-/**
- * Starts one attempt of a task: the span (CONSUMER for messages, INTERNAL for in-process tasks),
- * queue wait, in-flight count. Adapters call this where a delivery starts and end it where the
- * message is settled. Never throws.
- *
- * @example
- * const attempt = startTaskAttempt({ name: 'resize', queue: 'images', system: 'rabbitmq', carrier: msg.properties.headers });
- * try { await context.with(attempt.context, () => handle(msg)); attempt.succeed(); }
- * catch (error) { attempt.fail(error, { willRetry: true }); }
- */
-export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
-  const startedAt = Date.now();
-  const startTime = performance.now();
-  const attemptNumber = options.attempt ?? 1;
-  const instruments = currentTaskInstruments();
-  const series = taskSeries(options.name, options.queue, options.system);
+  get ended(): boolean {
+    return this.done;
+  }
 
-  const carried =
-    options.carrier === undefined ? undefined : extractTaskCarrier(options.carrier, options.name);
-  const placement = placeSpan(options, carried?.context);
-  const fromQueue = options.system !== undefined || options.carrier !== undefined;
-  const span = taskTracer.startSpan(
-    options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`),
-    {
-      kind: fromQueue ? SpanKind.CONSUMER : SpanKind.INTERNAL,
-      attributes: spanAttributes(options, attemptNumber),
-      links: placement.links,
-    },
-    placement.parent,
-  );
-  const spanContext = trace.setSpan(placement.parent, span);
-  recordWait(instruments, span, series, options.waitStartedAt ?? carried?.enqueuedAt, startedAt);
-  series.active.value = (series.active.value ?? 0) + 1;
+  succeed(): void {
+    this.end('success', undefined, false);
+  }
 
-  let ended = false;
-  const end = (outcome: TaskOutcome, error: unknown, willRetry: boolean): void => {
-    if (ended) return;
-    ended = true;
+  fail(error: unknown, options?: { willRetry?: boolean }): void {
+    if (this.done) return;
+    if (isExpectedError(error, this.options.expectedErrors)) {
+      this.span.setAttribute(ATTR_TASK_EXPECTED_ERROR, true);
+      this.span.recordException(asException(error));
+      this.end('success', undefined, false);
+      return;
+    }
+    this.end('failure', error, options?.willRetry === true);
+  }
+
+  cancel(): void {
+    this.end('cancelled', undefined, false);
+  }
+
+  timeOut(error: unknown, options?: { willRetry?: boolean }): void {
+    this.end('timeout', error, options?.willRetry === true);
+  }
+
+  private recordWait(waitStartedAt: number): void {
+    if (!Number.isFinite(waitStartedAt)) return;
+    let waitMs = Date.now() - waitStartedAt;
+    if (waitMs < 0) {
+      this.instruments?.waitClockSkew.add(1, this.series.lastSuccess.attributes);
+      waitMs = 0;
+    }
+    const seconds = waitMs / 1000;
+    this.instruments?.waitDuration.record(seconds, this.series.attributes);
+    this.span.setAttribute(ATTR_TASK_WAIT_DURATION, seconds);
+  }
+
+  private end(outcome: TaskOutcome, error: unknown, willRetry: boolean): void {
+    if (this.done) return;
+    this.done = true;
+    const { span, series, instruments } = this;
     try {
-      const seconds = (performance.now() - startTime) / 1000;
+      const seconds = (performance.now() - this.startTime) / 1000;
       let outcomeAttributes =
         outcome === 'success' ? series.successAttributes : series.cancelledAttributes;
       span.setAttribute(ATTR_TASK_OUTCOME, outcome);
@@ -183,27 +204,27 @@ export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
     } catch (instrumentationError) {
       diag.error('tasklens: could not record the end of a task attempt', instrumentationError);
     }
-  };
+  }
+}
 
-  return {
-    span,
-    context: spanContext,
-    attempt: attemptNumber,
-    get ended() {
-      return ended;
-    },
-    succeed: () => end('success', undefined, false),
-    fail: (error, failOptions) => {
-      if (ended) return;
-      if (isExpectedError(error, options.expectedErrors)) {
-        span.setAttribute(ATTR_TASK_EXPECTED_ERROR, true);
-        span.recordException(asException(error));
-        end('success', undefined, false);
-        return;
-      }
-      end('failure', error, failOptions?.willRetry === true);
-    },
-    cancel: () => end('cancelled', undefined, false),
-    timeOut: (error, timeoutOptions) => end('timeout', error, timeoutOptions?.willRetry === true),
-  };
+/**
+ * Starts one attempt of a task: the span (CONSUMER for messages, INTERNAL for in-process tasks),
+ * queue wait, in-flight count. Adapters call this where a delivery starts and end it where the
+ * message is settled. Never throws.
+ *
+ * @example
+ * const attempt = startTaskAttempt({ name: 'resize', queue: 'images', system: 'rabbitmq', carrier: msg.properties.headers });
+ * try { await context.with(attempt.context, () => handle(msg)); attempt.succeed(); }
+ * catch (error) { attempt.fail(error, { willRetry: true }); }
+ */
+export function startTaskAttempt(options: TaskAttemptOptions): TaskAttempt {
+  return new RecordedTaskAttempt(options, options.attempt ?? 1);
+}
+
+/** {@link startTaskAttempt} with the attempt number given apart, sparing a copy of the options. */
+export function startNumberedTaskAttempt(
+  options: TaskAttemptOptions,
+  attempt: number,
+): TaskAttempt {
+  return new RecordedTaskAttempt(options, attempt);
 }
