@@ -1,0 +1,70 @@
+import { diag, propagation } from '@opentelemetry/api';
+import { headers as createHeaders } from '@nats-io/nats-core';
+import type { MsgHdrs } from '@nats-io/nats-core';
+import { ENQUEUED_AT_KEY } from '@tasklens/core';
+import type { TaskCarrier } from '@tasklens/core';
+
+/** The header JetStream deduplicates on (`msgID` of a publish). */
+const MSG_ID_HEADER = 'Nats-Msg-Id';
+
+/** What a consumer reads from a message's headers. */
+export interface IncomingHeaders {
+  /** Propagation fields and the enqueue time, as found (core validates them). */
+  carrier: TaskCarrier | undefined;
+  /** The publisher's `msgID`, when set. */
+  msgId: string | undefined;
+}
+
+const NO_HEADERS: IncomingHeaders = { carrier: undefined, msgId: undefined };
+
+/**
+ * Picks the carrier fields and the message id out of untrusted headers in one pass. Other keys,
+ * however odd, are never touched; repeated keys give their first value.
+ */
+export function readIncomingHeaders(headers: MsgHdrs | undefined): IncomingHeaders {
+  if (headers === undefined) return NO_HEADERS;
+  try {
+    const fields = propagation.fields();
+    let carrier: TaskCarrier | undefined;
+    let msgId: string | undefined;
+    for (const [key, values] of headers) {
+      if (key === MSG_ID_HEADER) {
+        msgId = values[0];
+      } else if (key === ENQUEUED_AT_KEY || fields.includes(key)) {
+        carrier ??= Object.create(null) as TaskCarrier;
+        const value = values[0];
+        if (value !== undefined) carrier[key] = value;
+      }
+    }
+    return { carrier, msgId };
+  } catch (error) {
+    diag.warn('tasklens: could not read the headers of a NATS message', error);
+    return NO_HEADERS;
+  }
+}
+
+/**
+ * New headers holding the user's headers plus the carrier (the carrier's keys win). The user's
+ * object is left as it was; on any problem the user's headers are returned unchanged.
+ */
+export function mergeCarrier(
+  userHeaders: MsgHdrs | undefined,
+  carrier: TaskCarrier,
+): MsgHdrs | undefined {
+  try {
+    const merged = createHeaders();
+    if (userHeaders !== undefined) {
+      for (const [key, values] of userHeaders) {
+        for (const value of values) merged.append(key, value);
+      }
+    }
+    for (const key of Object.keys(carrier)) {
+      const value = carrier[key];
+      if (value !== undefined) merged.set(key, value);
+    }
+    return merged;
+  } catch (error) {
+    diag.warn('tasklens: could not add task context to NATS headers', error);
+    return userHeaders;
+  }
+}
