@@ -1,0 +1,163 @@
+import { parseArgs } from 'node:util';
+
+import { defaultStateDir, stackStatus, startStack, stopStack } from '../stack/stack.js';
+import type { StackStatus, StopStackResult } from '../stack/types.js';
+
+/** Where {@link stackCommand} writes; defaults to the process's stdout and stderr. */
+export interface CommandOutput {
+  /** Normal output. */
+  stdout: (text: string) => void;
+  /** Errors and progress. */
+  stderr: (text: string) => void;
+}
+
+const USAGE = `Usage: tasklens stack <up|down|status> [--state-dir DIR] [--json]
+
+Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
+Prometheus (9090) and Jaeger (query API and UI on 16686).
+
+Commands:
+  up       start the stack and wait until every component is ready
+  down     stop the processes the stack started (and nothing else)
+  status   show which components run and answer their health checks
+
+Options:
+  --state-dir DIR   logs, pids and data (default: .tasklens/stack in the repository)
+  --json            print the result as JSON
+  -h, --help        show this help
+
+Environment:
+  TASKLENS_COLLECTOR_TOKEN   when set, \`up\` makes the collector's OTLP receivers require
+                             "Authorization: Bearer <token>"
+
+The binaries come from \`bash scripts/setup.sh\`.
+`;
+
+const defaultOutput: CommandOutput = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function formatStatus(status: StackStatus): string {
+  if (!status.recorded) {
+    return `no stack recorded in ${status.stateDir}\n`;
+  }
+  const lines = status.components.map(
+    (component) =>
+      `${component.name.padEnd(10)} pid ${String(component.pid).padEnd(8)} ` +
+      `${component.running ? 'running' : 'stopped'}${component.ready ? ', ready' : ''}  ${component.logFile}`,
+  );
+  const endpoints = status.endpoints;
+  if (endpoints !== undefined) {
+    lines.push(
+      `OTLP/HTTP ${endpoints.otlpHttp}  OTLP/gRPC ${endpoints.otlpGrpc}`,
+      `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function formatStopped(result: StopStackResult): string {
+  if (result.components.length === 0) {
+    return `no stack recorded in ${result.stateDir}\n`;
+  }
+  return (
+    result.components
+      .map((component) => `${component.name} (pid ${component.pid}): ${component.outcome}`)
+      .join('\n') + '\n'
+  );
+}
+
+/**
+ * `tasklens stack up|down|status [--state-dir DIR] [--json]`: starts, stops or inspects the native
+ * stack (see `startStack`). Never throws: errors are printed and turn into the exit code.
+ *
+ * @param argv - the arguments after `stack`
+ * @param output - where to write; default the process's stdout and stderr
+ * @returns the exit code: 0 on success, 1 when the action failed or a component is not ready,
+ *   2 on bad arguments
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await stackCommand(['status', '--json']);
+ * ```
+ */
+export async function stackCommand(
+  argv: string[],
+  output: CommandOutput = defaultOutput,
+): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'state-dir': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    output.stderr(`tasklens stack: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    output.stdout(USAGE);
+    return 0;
+  }
+  const [action, ...extra] = positionals;
+  if (action === undefined) {
+    output.stderr(`tasklens stack: missing command (up, down or status)\n\n${USAGE}`);
+    return 2;
+  }
+  if (extra.length > 0) {
+    output.stderr(`tasklens stack: unexpected argument "${extra.join(' ')}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (values['state-dir'] === '') {
+    output.stderr('tasklens stack: --state-dir must not be empty\n');
+    return 2;
+  }
+  const stateDir = values['state-dir'] ?? defaultStateDir();
+  const print = (value: unknown, text: string): void => {
+    output.stdout(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
+  };
+
+  try {
+    switch (action) {
+      case 'up': {
+        const token = process.env.TASKLENS_COLLECTOR_TOKEN;
+        const stack = await startStack({
+          stateDir,
+          ...(token === undefined || token === '' ? {} : { bearerToken: token }),
+        });
+        print(
+          { stateDir: stack.stateDir, ports: stack.ports, endpoints: stack.endpoints },
+          formatStatus(await stackStatus(stack.stateDir)),
+        );
+        return 0;
+      }
+      case 'down': {
+        const result = await stopStack(stateDir);
+        print(result, formatStopped(result));
+        return 0;
+      }
+      case 'status': {
+        const status = await stackStatus(stateDir);
+        print(status, formatStatus(status));
+        const healthy = status.recorded && status.components.every((component) => component.ready);
+        return healthy ? 0 : 1;
+      }
+      default:
+        output.stderr(
+          `tasklens stack: unknown command "${action}" (expected up, down or status)\n\n${USAGE}`,
+        );
+        return 2;
+    }
+  } catch (error) {
+    output.stderr(`tasklens stack ${action}: ${(error as Error).message}\n`);
+    return 1;
+  }
+}

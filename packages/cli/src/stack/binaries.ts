@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+import type { StackBinaries } from './types.js';
+
+/** The parts of deploy/versions.json that locate the built binaries. */
+interface VersionsFile {
+  collector: { version: string; manifest: string; binary: string };
+  jaeger: { version: string; module: string; moduleVersion: string; binary: string };
+}
+
+/** Message appended to every "binary missing" error. */
+export const SETUP_HINT = 'run `bash scripts/setup.sh` to install and build the backend binaries';
+
+/**
+ * Directory the built binaries are cached in, shared with scripts/ensure-binaries.sh:
+ * `$TASKLENS_CACHE_DIR/bin`, default `~/.cache/tasklens/bin`.
+ */
+export function binaryCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const cacheDir = env.TASKLENS_CACHE_DIR ?? join(homedir(), '.cache', 'tasklens');
+  return join(cacheDir, 'bin');
+}
+
+function shortHash(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex').slice(0, 12);
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (dir !== '' && (await isExecutable(join(dir, name)))) {
+      return join(dir, name);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where scripts/ensure-binaries.sh puts the collector and Jaeger, computed the same way from
+ * deploy/versions.json: `<cache>/bin/<binary>-<version>-<hash>/<binary>`, where hash is the first 12
+ * hex digits of the SHA-256 of the collector's builder manifest, or of `<module>@<moduleVersion>`
+ * for Jaeger. Prometheus is looked up on PATH (Debian's package). Nothing is checked here.
+ */
+export async function expectedBinaryPaths(
+  repoDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StackBinaries> {
+  const versions = JSON.parse(
+    await readFile(join(repoDir, 'deploy', 'versions.json'), 'utf8'),
+  ) as VersionsFile;
+  const binDir = binaryCacheDir(env);
+  const { collector, jaeger } = versions;
+  const manifest = await readFile(join(repoDir, collector.manifest));
+  const collectorDir = `${collector.binary}-${collector.version}-${shortHash(manifest)}`;
+  const jaegerDir = `${jaeger.binary}-${jaeger.version}-${shortHash(`${jaeger.module}@${jaeger.moduleVersion}`)}`;
+  return {
+    collector: join(binDir, collectorDir, collector.binary),
+    jaeger: join(binDir, jaegerDir, jaeger.binary),
+    prometheus: (await findOnPath('prometheus', env)) ?? 'prometheus',
+  };
+}
+
+/**
+ * Resolves the executables the stack runs and checks each one exists.
+ *
+ * @param repoDir - the tasklens repository (holds deploy/versions.json)
+ * @param overrides - paths to use instead, field by field
+ * @throws Error naming every missing binary and saying to run `bash scripts/setup.sh`
+ */
+export async function resolveStackBinaries(
+  repoDir: string,
+  overrides: Partial<StackBinaries> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StackBinaries> {
+  const binaries = { ...(await expectedBinaryPaths(repoDir, env)), ...overrides };
+  const missing: string[] = [];
+  for (const [name, path] of Object.entries(binaries)) {
+    if (!(await isExecutable(path))) {
+      missing.push(`${name} (${path})`);
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`missing backend binaries: ${missing.join(', ')}; ${SETUP_HINT}`);
+  }
+  return binaries;
+}

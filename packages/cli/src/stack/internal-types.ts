@@ -1,0 +1,55 @@
+import type { StackBinaries, StackComponentName, StackPorts } from './types.js';
+
+/** Everything a component definition needs to build its command line and environment. */
+export interface ComponentContext {
+  /** The tasklens repository (holds deploy/ and otel-collector.yaml). */
+  repoDir: string;
+  /** The stack's state directory. */
+  stateDir: string;
+  /** Ports in use. */
+  ports: StackPorts;
+  /** Executables. */
+  binaries: StackBinaries;
+  /** Bearer token the collector requires, when auth is on. */
+  bearerToken: string | undefined;
+}
+
+/**
+ * One process of the stack. Adding a component (Alertmanager next) is one more entry in
+ * `STACK_COMPONENTS` plus its ports and binary.
+ */
+export interface ComponentDefinition {
+  /** Name, also the base name of its log file. */
+  name: StackComponentName;
+  /** Which executable runs it. */
+  binary: keyof StackBinaries;
+  /** Ports it listens on, checked to be free before anything starts. */
+  ports: (keyof StackPorts)[];
+  /** Writes files it needs into the state directory before it starts. */
+  prepare?(context: ComponentContext): Promise<void>;
+  /** Arguments after the executable. */
+  args(context: ComponentContext): string[];
+  /** Environment variables added to the parent's. */
+  env(context: ComponentContext): Record<string, string>;
+  /** URL that answers 200 once it is ready. */
+  readyUrl(context: ComponentContext): string;
+}
+
+/** The content of `<stateDir>/stack.json`. */
+export interface StackStateFile {
+  /** Format version of this file. */
+  version: 1;
+  /** When the stack was started (ISO 8601). */
+  startedAt: string;
+  /** Ports in use. */
+  ports: StackPorts;
+  /** Started components, in start order. */
+  components: {
+    name: StackComponentName;
+    pid: number;
+    command: string[];
+    startTicks: number;
+    logFile: string;
+    readyUrl: string;
+  }[];
+}

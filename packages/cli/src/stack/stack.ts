@@ -1,0 +1,299 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import { resolveStackBinaries } from './binaries.js';
+import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
+import type { ComponentContext, StackStateFile } from './internal-types.js';
+import { isSameProcess, spawnDetached, terminateProcess } from './process-control.js';
+import type {
+  RunningStack,
+  StackComponentState,
+  StackComponentStatus,
+  StackEndpoints,
+  StackPorts,
+  StackStatus,
+  StartStackOptions,
+  StopStackResult,
+  StoppedComponent,
+} from './types.js';
+
+const STATE_FILE = 'stack.json';
+const LOG_TAIL_LINES = 30;
+
+/** The tasklens repository this module belongs to (src/stack and dist/stack sit at the same depth). */
+export function defaultRepoDir(): string {
+  return fileURLToPath(new URL('../../../../', import.meta.url));
+}
+
+/** Default state directory: `<repository>/.tasklens/stack`. */
+export function defaultStateDir(repoDir: string = defaultRepoDir()): string {
+  return join(repoDir, '.tasklens', 'stack');
+}
+
+/** Endpoints of a stack listening on `ports`. */
+export function stackEndpoints(ports: StackPorts): StackEndpoints {
+  return {
+    otlpHttp: `http://${STACK_HOST}:${ports.otlpHttp}`,
+    otlpGrpc: `${STACK_HOST}:${ports.otlpGrpc}`,
+    prometheus: `http://${STACK_HOST}:${ports.prometheus}`,
+    jaegerQuery: `http://${STACK_HOST}:${ports.jaegerQueryHttp}`,
+    collectorHealth: `http://${STACK_HOST}:${ports.collectorHealth}/`,
+  };
+}
+
+async function readState(stateDir: string): Promise<StackStateFile | undefined> {
+  let text: string;
+  try {
+    text = await readFile(join(stateDir, STATE_FILE), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const state = JSON.parse(text) as StackStateFile;
+    return state.version === 1 && Array.isArray(state.components) ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeState(stateDir: string, state: StackStateFile): Promise<void> {
+  const file = join(stateDir, STATE_FILE);
+  await writeFile(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(`${file}.tmp`, file);
+}
+
+/** Last lines of a log file, or a note that it cannot be read. */
+export async function logTail(logFile: string, lines = LOG_TAIL_LINES): Promise<string> {
+  try {
+    const text = await readFile(logFile, 'utf8');
+    return text.trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return `(no log at ${logFile})`;
+  }
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer();
+    server.once('error', () => resolvePort(false));
+    server.listen({ port, host: STACK_HOST, exclusive: true }, () => {
+      server.close(() => resolvePort(true));
+    });
+  });
+}
+
+async function checkPorts(ports: StackPorts): Promise<void> {
+  const byPort = new Map<number, string>();
+  for (const [name, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new Error(`port ${name} must be an integer from 1 to 65535, got ${String(port)}`);
+    }
+    const other = byPort.get(port);
+    if (other !== undefined) {
+      throw new Error(`ports ${other} and ${name} are both ${port}`);
+    }
+    byPort.set(port, name);
+  }
+  const busy: string[] = [];
+  for (const component of STACK_COMPONENTS) {
+    for (const name of component.ports) {
+      if (!(await isPortFree(ports[name]))) {
+        busy.push(`${STACK_HOST}:${ports[name]} (${component.name} ${name})`);
+      }
+    }
+  }
+  if (busy.length > 0) {
+    throw new Error(
+      `ports already in use: ${busy.join(', ')}; stop what holds them (a stack left running: ` +
+        '`tasklens stack down`) or choose other ports',
+    );
+  }
+}
+
+async function isReady(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function waitReady(component: StackComponentState, deadline: number): Promise<void> {
+  for (;;) {
+    if (await isReady(component.readyUrl)) {
+      return;
+    }
+    if (!(await isSameProcess(component.pid, component.command, component.startTicks))) {
+      throw new Error(
+        `${component.name} exited during startup; last lines of ${component.logFile}:\n` +
+          (await logTail(component.logFile)),
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${component.name} not ready at ${component.readyUrl} in time; last lines of ` +
+          `${component.logFile}:\n${await logTail(component.logFile)}`,
+      );
+    }
+    await sleep(200);
+  }
+}
+
+/**
+ * Starts the collector, Prometheus and Jaeger as detached processes on 127.0.0.1 with the
+ * repository's config files, and waits until each one is ready (collector health check,
+ * Prometheus `/-/ready`, Jaeger query API). Logs, pids and generated files go to the state
+ * directory, so {@link stopStack} can stop them later from another process.
+ *
+ * Fails, having stopped whatever it had started, when a binary is missing (the message says to
+ * run `bash scripts/setup.sh`), a port is taken, a stack from the same state directory still
+ * runs, or a component exits or is not ready in time (the message holds the tail of its log).
+ *
+ * @example
+ * ```ts
+ * const stack = await startStack({ ports: { otlpHttp: 24318 } });
+ * await fetch(`${stack.endpoints.otlpHttp}/v1/traces`, { method: 'POST', ... });
+ * await stack.stop();
+ * ```
+ */
+export async function startStack(options: StartStackOptions = {}): Promise<RunningStack> {
+  const repoDir = resolve(options.repoDir ?? defaultRepoDir());
+  const stateDir = resolve(options.stateDir ?? defaultStateDir(repoDir));
+  const ports: StackPorts = { ...DEFAULT_STACK_PORTS, ...options.ports };
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
+  if (options.bearerToken !== undefined && options.bearerToken.trim() === '') {
+    throw new Error('bearerToken must not be empty');
+  }
+
+  const previous = await readState(stateDir);
+  if (previous !== undefined) {
+    const alive: string[] = [];
+    for (const component of previous.components) {
+      if (await isSameProcess(component.pid, component.command, component.startTicks)) {
+        alive.push(`${component.name} (pid ${component.pid})`);
+      }
+    }
+    if (alive.length > 0) {
+      throw new Error(
+        `a stack from ${stateDir} is still running: ${alive.join(', ')}; stop it first ` +
+          `(tasklens stack down --state-dir ${stateDir})`,
+      );
+    }
+  }
+
+  const binaries = await resolveStackBinaries(repoDir, options.binaries);
+  await checkPorts(ports);
+  await mkdir(join(stateDir, 'logs'), { recursive: true });
+
+  const context: ComponentContext = {
+    repoDir,
+    stateDir,
+    ports,
+    binaries,
+    bearerToken: options.bearerToken,
+  };
+  const state: StackStateFile = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    ports,
+    components: [],
+  };
+  try {
+    for (const definition of STACK_COMPONENTS) {
+      await definition.prepare?.(context);
+      const logFile = join(stateDir, 'logs', `${definition.name}.log`);
+      await writeFile(logFile, '');
+      const command = [binaries[definition.binary], ...definition.args(context)];
+      const { pid, startTicks } = await spawnDetached(
+        command,
+        { ...process.env, ...definition.env(context) },
+        stateDir,
+        logFile,
+      );
+      state.components.push({
+        name: definition.name,
+        pid,
+        command,
+        startTicks,
+        logFile,
+        readyUrl: definition.readyUrl(context),
+      });
+      // Recorded at once, so `stack down` can stop it even if this process dies mid-start.
+      await writeState(stateDir, state);
+    }
+    const deadline = Date.now() + readyTimeoutMs;
+    await Promise.all(state.components.map((component) => waitReady(component, deadline)));
+  } catch (error) {
+    await stopStack(stateDir);
+    throw error;
+  }
+
+  return {
+    stateDir,
+    ports,
+    endpoints: stackEndpoints(ports),
+    components: state.components.map((component) => ({ ...component })),
+    stop: () => stopStack(stateDir),
+  };
+}
+
+/**
+ * Stops the processes recorded in `stateDir` that are still the ones the stack started (same pid,
+ * command line and start time): SIGTERM, then SIGKILL after `graceMs`. Anything else is left
+ * alone. Removes the record afterwards; logs and data stay. Stopping a stack that is not running
+ * is not an error.
+ */
+export async function stopStack(stateDir: string, graceMs = 10_000): Promise<StopStackResult> {
+  const directory = resolve(stateDir);
+  const state = await readState(directory);
+  if (state === undefined) {
+    return { stateDir: directory, components: [] };
+  }
+  // Reverse start order: the collector first, so it can flush to backends that are still up.
+  const components: StoppedComponent[] = [];
+  for (const component of [...state.components].reverse()) {
+    const outcome = await terminateProcess(
+      component.pid,
+      component.command,
+      component.startTicks,
+      graceMs,
+    );
+    components.push({ name: component.name, pid: component.pid, outcome });
+  }
+  await rm(join(directory, STATE_FILE), { force: true });
+  return { stateDir: directory, components: components.reverse() };
+}
+
+/** Reports which recorded processes still run and whether each one answers its ready URL. */
+export async function stackStatus(stateDir: string): Promise<StackStatus> {
+  const directory = resolve(stateDir);
+  const state = await readState(directory);
+  if (state === undefined) {
+    return { stateDir: directory, recorded: false, components: [] };
+  }
+  const components = await Promise.all(
+    state.components.map(async (component): Promise<StackComponentStatus> => {
+      const running = await isSameProcess(component.pid, component.command, component.startTicks);
+      return {
+        name: component.name,
+        pid: component.pid,
+        running,
+        ready: running && (await isReady(component.readyUrl)),
+        readyUrl: component.readyUrl,
+        logFile: component.logFile,
+      };
+    }),
+  );
+  return {
+    stateDir: directory,
+    recorded: true,
+    ports: state.ports,
+    endpoints: stackEndpoints(state.ports),
+    components,
+  };
+}

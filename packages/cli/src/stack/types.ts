@@ -1,0 +1,165 @@
+/**
+ * Public types of the native stack: the collector, Prometheus and Jaeger run as child processes
+ * on 127.0.0.1, started by {@link startStack} and stopped by {@link stopStack}.
+ */
+
+/** Names of the stack's components, in the order they start. */
+export type StackComponentName = 'prometheus' | 'jaeger' | 'collector';
+
+/**
+ * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
+ * tests pass other ports so they never clash with a stack the user left running.
+ */
+export interface StackPorts {
+  /** Collector OTLP/gRPC receiver. Default 4317. */
+  otlpGrpc: number;
+  /** Collector OTLP/HTTP receiver (`/v1/traces`, `/v1/metrics`, `/v1/logs`). Default 4318. */
+  otlpHttp: number;
+  /** Collector health_check extension. Default 13133. */
+  collectorHealth: number;
+  /** Collector's own metrics (otelcol_*), scraped by Prometheus. Default 8888. */
+  collectorTelemetry: number;
+  /** Prometheus web, API and remote-write receiver. Default 9090. */
+  prometheus: number;
+  /** Jaeger OTLP/gRPC receiver, fed by the collector. Default 14317. */
+  jaegerOtlpGrpc: number;
+  /** Jaeger OTLP/HTTP receiver. Default 14318. */
+  jaegerOtlpHttp: number;
+  /** Jaeger query HTTP API (`/api/traces/{id}`, `/api/v3/...`). Default 16686. */
+  jaegerQueryHttp: number;
+  /** Jaeger query gRPC API. Default 16685. */
+  jaegerQueryGrpc: number;
+  /** Jaeger healthcheckv2 extension. Default 14133. */
+  jaegerHealth: number;
+  /** Jaeger's own metrics, scraped by Prometheus. Default 14269. */
+  jaegerTelemetry: number;
+}
+
+/** Absolute paths of the executables the stack runs. */
+export interface StackBinaries {
+  /** The collector built from deploy/collector/builder-config.yaml. */
+  collector: string;
+  /** Jaeger v2 built from its Go module. */
+  jaeger: string;
+  /** Prometheus (Debian's package). */
+  prometheus: string;
+}
+
+/** Options of {@link startStack}. Every field is optional. */
+export interface StartStackOptions {
+  /**
+   * Where logs, pids, generated configs and data go.
+   * Default: `<repository>/.tasklens/stack` (git-ignored).
+   */
+  stateDir?: string;
+  /** The tasklens repository whose deploy/ files are used. Default: found from this module. */
+  repoDir?: string;
+  /** Ports to use instead of the defaults, field by field. */
+  ports?: Partial<StackPorts>;
+  /**
+   * When set, the collector's OTLP receivers require `Authorization: Bearer <token>`
+   * (deploy/collector/auth.yaml is merged in). The token reaches the collector through its
+   * environment, never its command line. Default: no auth.
+   */
+  bearerToken?: string;
+  /** Executables to use instead of the cached builds and Debian's packages, field by field. */
+  binaries?: Partial<StackBinaries>;
+  /** How long to wait for every component to become ready, in milliseconds. Default 60000. */
+  readyTimeoutMs?: number;
+}
+
+/** What the state directory records about one started component. */
+export interface StackComponentState {
+  /** The component. */
+  name: StackComponentName;
+  /** Process id. */
+  pid: number;
+  /** Full command line it was started with. */
+  command: string[];
+  /** Process start time in clock ticks since boot (/proc/PID/stat field 22), to detect pid reuse. */
+  startTicks: number;
+  /** Its combined stdout and stderr. */
+  logFile: string;
+  /** URL that answers 200 when the component is ready. */
+  readyUrl: string;
+}
+
+/** URLs a client of the running stack needs. */
+export interface StackEndpoints {
+  /** Base URL of the collector's OTLP/HTTP receiver, e.g. `http://127.0.0.1:4318`. */
+  otlpHttp: string;
+  /** host:port of the collector's OTLP/gRPC receiver. */
+  otlpGrpc: string;
+  /** Base URL of Prometheus, e.g. `http://127.0.0.1:9090`. */
+  prometheus: string;
+  /** Base URL of Jaeger's query API and UI server, e.g. `http://127.0.0.1:16686`. */
+  jaegerQuery: string;
+  /** URL of the collector's health check. */
+  collectorHealth: string;
+}
+
+/** A stack that {@link startStack} started and that is ready. */
+export interface RunningStack {
+  /** Its state directory. */
+  stateDir: string;
+  /** Ports in use. */
+  ports: StackPorts;
+  /** Where to send telemetry and where to query it. */
+  endpoints: StackEndpoints;
+  /** The started processes. */
+  components: StackComponentState[];
+  /** Stops this stack; same as `stopStack(stateDir)`. */
+  stop(): Promise<StopStackResult>;
+}
+
+/** Outcome of {@link stopStack} for one component. */
+export interface StoppedComponent {
+  /** The component. */
+  name: StackComponentName;
+  /** Its pid when it was started. */
+  pid: number;
+  /**
+   * `stopped`: it was running and now is not; `not-running`: it had already exited, or the pid
+   * now belongs to another process, which is left alone; `killed`: it ignored SIGTERM and got
+   * SIGKILL.
+   */
+  outcome: 'stopped' | 'killed' | 'not-running';
+}
+
+/** Result of {@link stopStack}. */
+export interface StopStackResult {
+  /** The state directory. */
+  stateDir: string;
+  /** One entry per component the state directory recorded; empty when no stack was recorded. */
+  components: StoppedComponent[];
+}
+
+/** Status of one component, from {@link stackStatus}. */
+export interface StackComponentStatus {
+  /** The component. */
+  name: StackComponentName;
+  /** Its recorded pid. */
+  pid: number;
+  /** The recorded process is still alive (same pid, command line and start time). */
+  running: boolean;
+  /** Its ready URL answered 200. */
+  ready: boolean;
+  /** The ready URL. */
+  readyUrl: string;
+  /** Its log file. */
+  logFile: string;
+}
+
+/** Result of {@link stackStatus}. */
+export interface StackStatus {
+  /** The state directory. */
+  stateDir: string;
+  /** Whether a stack is recorded in the state directory at all. */
+  recorded: boolean;
+  /** Ports the recorded stack uses; absent when none is recorded. */
+  ports?: StackPorts;
+  /** Endpoints of the recorded stack; absent when none is recorded. */
+  endpoints?: StackEndpoints;
+  /** One entry per recorded component. */
+  components: StackComponentStatus[];
+}
