@@ -24,17 +24,21 @@ function untraced<T>(work: () => Promise<T>): Promise<T> {
  * temporality.
  *
  * Configuration: every {@link TelemetryOptions} field overrides its standard `OTEL_*` variable,
- * which overrides the default. Setup never throws by default: invalid configuration prints one
- * line to stderr naming the setting and value and returns a no-op (`enabled: false`,
- * `disabledReason: 'invalid-config'`); with `strict: true` it throws a
- * {@link TelemetryConfigError} instead. When another SDK has already registered a global tracer or
- * meter provider (or this was already called), that SDK is left alone: one line goes to stderr and
- * a no-op with `disabledReason: 'already-registered'` is returned.
+ * which overrides the default.
+ *
+ * Setup never throws by default. Invalid configuration prints one line to stderr naming the
+ * setting and its value and returns a no-op (`enabled: false`, `disabledReason:
+ * 'invalid-config'`); with `strict: true` it throws a {@link TelemetryConfigError} instead. Any
+ * other setup failure is handled alike (`'setup-failed'`, or rethrown with `strict: true`). When
+ * another SDK has already registered a global tracer or meter provider (or this was already
+ * called), that SDK is left alone: one line goes to stderr and a no-op with `disabledReason:
+ * 'already-registered'` is returned.
  *
  * Unless `handleSignals` is `false`, telemetry is flushed on SIGTERM, SIGINT and `beforeExit`,
  * each flush bounded by `flushTimeoutMs`. After a signal the process ends the default way for that
  * signal when no other listener exists (exit status 143 for SIGTERM); otherwise the application's
- * listener decides. A process that calls `process.exit()` itself must `await shutdown()` first.
+ * listener decides. After `beforeExit` the process ends with `process.exitCode`. A process that
+ * calls `process.exit()` itself must `await shutdown()` first.
  *
  * @example
  * ```ts
@@ -110,6 +114,6 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     reportProblem(
       `tasklens: telemetry setup failed: ${error instanceof Error ? error.message : String(error)}`,
     );
-    return createNoopTelemetry('invalid-config');
+    return createNoopTelemetry('setup-failed');
   }
 }

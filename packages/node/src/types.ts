@@ -104,8 +104,8 @@ export interface TelemetryOptions {
    */
   enabled?: boolean;
   /**
-   * Throw a {@link TelemetryConfigError} on invalid configuration instead of printing it and
-   * returning a no-op. Default `false`.
+   * Throw a {@link TelemetryConfigError} on invalid configuration (and rethrow any other setup
+   * failure) instead of printing it and returning a no-op. Default `false`.
    */
   strict?: boolean;
   /** Environment to read the variables from. Default `process.env`. */
@@ -119,7 +119,9 @@ export type TelemetryDisabledReason =
   /** The configuration was invalid; the message went to stderr. */
   | 'invalid-config'
   /** Another OpenTelemetry SDK already registered a global tracer or meter provider. */
-  | 'already-registered';
+  | 'already-registered'
+  /** Building the SDK failed for another reason; the message went to stderr. */
+  | 'setup-failed';
 
 /** The running telemetry returned by {@link startTelemetry}. */
 export interface Telemetry {
