@@ -4,7 +4,7 @@ import { withCarrier } from './job-carrier.js';
 import { deferred, sendOptionsOf, setJobId, startDeferredSend } from './producer-span.js';
 import type { ProducerOptions } from './types.js';
 
-type AnyFlowProducer = FlowProducer<any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type AnyFlowProducer = FlowProducer;
 type AddFlow = AnyFlowProducer['add'];
 type AddFlows = AnyFlowProducer['addBulk'];
 
@@ -39,17 +39,17 @@ export function instrumentFlowProducer<F extends AnyFlowProducer>(
 ): F {
   if (instrumented.has(flowProducer)) return flowProducer;
   try {
-    const add: AddFlow = flowProducer.add;
-    flowProducer.add = async function (this: AnyFlowProducer, flow, opts) {
+    const add: AddFlow = flowProducer.add.bind(flowProducer);
+    flowProducer.add = async (flow, opts) => {
       const added = deferred<JobNode>();
       const prepared = (await sendNode(flow, options, added.promise)) as FlowJob;
-      const result = add.call(this, prepared, opts);
+      const result = add(prepared, opts);
       added.settle(result);
       return result;
     };
-    const addBulk: AddFlows = flowProducer.addBulk;
-    flowProducer.addBulk = async function (this: AnyFlowProducer, flows) {
-      if (!Array.isArray(flows)) return addBulk.call(this, flows);
+    const addBulk: AddFlows = flowProducer.addBulk.bind(flowProducer);
+    flowProducer.addBulk = async (flows) => {
+      if (!Array.isArray(flows)) return addBulk(flows);
       const added = deferred<JobNode[]>();
       const prepared = await Promise.all(
         flows.map((flow, index) =>
@@ -60,7 +60,7 @@ export function instrumentFlowProducer<F extends AnyFlowProducer>(
           ),
         ),
       );
-      const result = addBulk.call(this, prepared as FlowJob[]);
+      const result = addBulk(prepared);
       added.settle(result);
       return result;
     };

@@ -6,7 +6,7 @@ import { deferred, sendOptionsOf, setJobId, startDeferredSend } from './producer
 import { ATTR_BULLMQ_JOB_SCHEDULER_ID } from './semconv.js';
 import type { JobDescription, ProducerOptions } from './types.js';
 
-type AnyQueue = Queue<any, any, any, any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type AnyQueue = Queue<unknown, unknown, string>;
 type Add = AnyQueue['add'];
 type AddBulk = AnyQueue['addBulk'];
 type UpsertJobScheduler = AnyQueue['upsertJobScheduler'];
@@ -43,11 +43,11 @@ export function instrumentQueue<Q extends AnyQueue>(queue: Q, options: ProducerO
 }
 
 function patchAdd(queue: AnyQueue, options: ProducerOptions): void {
-  const add: Add = queue.add;
-  queue.add = function (this: AnyQueue, name, data, opts) {
+  const add: Add = queue.add.bind(queue);
+  queue.add = (name, data, opts) => {
     const job: JobDescription = { name, queueName: queue.name, data, opts };
     return sendTask(sendOptionsOf(job, options), async ({ carrier, span }) => {
-      const added = await add.call(this, name, data, withCarrier(opts, carrier));
+      const added = await add(name, data, withCarrier(opts, carrier));
       setJobId(span, added);
       return added;
     });
@@ -55,9 +55,9 @@ function patchAdd(queue: AnyQueue, options: ProducerOptions): void {
 }
 
 function patchAddBulk(queue: AnyQueue, options: ProducerOptions): void {
-  const addBulk: AddBulk = queue.addBulk;
-  queue.addBulk = async function (this: AnyQueue, jobs) {
-    if (!Array.isArray(jobs)) return addBulk.call(this, jobs);
+  const addBulk: AddBulk = queue.addBulk.bind(queue);
+  queue.addBulk = async (jobs) => {
+    if (!Array.isArray(jobs)) return addBulk(jobs);
     const added = deferred<AddedJob[]>();
     const prepared = await Promise.all(
       jobs.map((job: BulkJob, index) =>
@@ -70,15 +70,15 @@ function patchAddBulk(queue: AnyQueue, options: ProducerOptions): void {
         ),
       ),
     );
-    const result = addBulk.call(this, prepared);
+    const result = addBulk(prepared);
     added.settle(result);
     return result;
   };
 }
 
 function patchUpsertJobScheduler(queue: AnyQueue, options: ProducerOptions): void {
-  const upsert: UpsertJobScheduler = queue.upsertJobScheduler;
-  queue.upsertJobScheduler = function (this: AnyQueue, schedulerId, repeatOpts, template) {
+  const upsert: UpsertJobScheduler = queue.upsertJobScheduler.bind(queue);
+  queue.upsertJobScheduler = (schedulerId, repeatOpts, template) => {
     const job: JobDescription = {
       name: template?.name ?? schedulerId,
       queueName: queue.name,
@@ -90,7 +90,7 @@ function patchUpsertJobScheduler(queue: AnyQueue, options: ProducerOptions): voi
       attributes: { [ATTR_BULLMQ_JOB_SCHEDULER_ID]: schedulerId },
     };
     return sendTask(sendOptions, async ({ carrier, span }) => {
-      const first = await upsert.call(this, schedulerId, repeatOpts, {
+      const first = await upsert(schedulerId, repeatOpts, {
         ...template,
         opts: withCarrier(template?.opts, carrier),
       });

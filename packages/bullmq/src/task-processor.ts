@@ -86,7 +86,7 @@ function attemptOptions<J>(
     queue: job.queueName,
     system: MESSAGING_SYSTEM_BULLMQ,
     attempt: Math.max(attemptsStarted, attemptsMade + 1),
-    maxAttempts: job.opts.attempts ?? 1,
+    maxAttempts: Math.max(1, job.opts.attempts ?? 1),
     carrier: readCarrier(job.opts, false),
     traceMode: traceModeOf(job, options.traceMode),
     expectedErrors,
