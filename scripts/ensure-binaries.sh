@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Makes sure the real backend binaries the tests and `tasklens stack up` run are on this machine:
+#   - prometheus, promtool, prometheus-alertmanager from Debian's packages;
+#   - the tasklens collector (otelcol-tasklens), built with the OpenTelemetry Collector Builder from
+#     deploy/collector/builder-config.yaml;
+#   - Jaeger v2 (jaeger), built from its Go module.
+# Versions come from deploy/versions.json, the one source of truth that the Node side
+# (packages/cli/src/stack/binaries.ts) reads as well. Built binaries are cached outside the
+# repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
+# <hash> is the first 12 hex digits of the SHA-256 of the build key: the manifest's bytes for the
+# collector, "<module>@<moduleVersion>" for Jaeger. A second run finds them and does nothing.
+# Build logs: ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/logs/. Writes bin/paths.json there too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo_dir=$(pwd)
+
+log() { printf 'ensure-binaries: %s\n' "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+cache_dir=${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}
+bin_root="$cache_dir/bin"
+log_dir="$cache_dir/logs"
+mkdir -p "$bin_root" "$log_dir"
+
+# Reads one dotted key of deploy/versions.json (node is always there: setup.sh runs npm ci first).
+version_of() {
+  node -e 'const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const r = process.argv[2].split(".").reduce((o, k) => (o == null ? undefined : o[k]), v);
+    if (typeof r !== "string") { process.exit(2); } process.stdout.write(r);' \
+    "$repo_dir/deploy/versions.json" "$1" || die "deploy/versions.json has no string at $1"
+}
+short_hash() { sha256sum | cut -c1-12; }
+
+# One build at a time per cache directory; a second caller waits and then finds the binaries.
+exec 9>"$cache_dir/.ensure-binaries.lock"
+flock 9
+
+# --- Debian packages -----------------------------------------------------------------------------
+missing=()
+for tool in prometheus promtool prometheus-alertmanager; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install prometheus prometheus-alertmanager"
+  log "installing Debian packages prometheus prometheus-alertmanager (missing: ${missing[*]})"
+  # The packages' maintainer scripts would start system daemons on :9090/:9093 that would clash
+  # with the stack tasklens starts itself. A policy-rc.d answering 101 ("action not allowed")
+  # keeps invoke-rc.d from starting them; an existing policy file is left alone.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    own_policy=1
+  fi
+  {
+    apt-get update &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager
+  } >"$log_dir/apt-get.log" 2>&1 || {
+    [ "$own_policy" = 1 ] && rm -f "$policy"
+    tail -n 20 "$log_dir/apt-get.log" >&2
+    die "apt-get failed (log: $log_dir/apt-get.log)"
+  }
+  [ "$own_policy" = 1 ] && rm -f "$policy"
+else
+  log "Debian packages present: prometheus, promtool, prometheus-alertmanager"
+fi
+expected_prometheus=$(version_of prometheus.version)
+actual_prometheus=$(prometheus --version 2>&1 | sed -n 's/^prometheus, version \([0-9.]*\).*/\1/p')
+if [ "$actual_prometheus" != "$expected_prometheus" ]; then
+  log "warning: prometheus $actual_prometheus installed, deploy/versions.json expects $expected_prometheus"
+fi
+
+# --- Go builds -----------------------------------------------------------------------------------
+command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector and Jaeger are built from Go modules)"
+export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-trimpath
+
+collector_version=$(version_of collector.version)
+collector_binary=$(version_of collector.binary)
+collector_manifest="$repo_dir/$(version_of collector.manifest)"
+collector_hash=$(short_hash <"$collector_manifest")
+collector_dir="$bin_root/$collector_binary-$collector_version-$collector_hash"
+
+jaeger_version=$(version_of jaeger.version)
+jaeger_module=$(version_of jaeger.module)
+jaeger_module_version=$(version_of jaeger.moduleVersion)
+jaeger_commit=$(version_of jaeger.commit)
+jaeger_binary=$(version_of jaeger.binary)
+jaeger_hash=$(printf '%s@%s' "$jaeger_module" "$jaeger_module_version" | short_hash)
+jaeger_dir="$bin_root/$jaeger_binary-$jaeger_version-$jaeger_hash"
+
+build_collector() {
+  local builder_dir="$bin_root/ocb-$collector_version"
+  if [ ! -x "$builder_dir/builder" ]; then
+    GOBIN="$builder_dir" go install "$(version_of collector.builderModule)@v$collector_version"
+  fi
+  local work
+  work=$(mktemp -d "$cache_dir/build-collector.XXXXXX")
+  "$builder_dir/builder" --config "$collector_manifest" --output-path "$work"
+  mkdir -p "$work/out"
+  mv "$work/$collector_binary" "$work/out/$collector_binary"
+  chmod 755 "$work/out"
+  rm -rf "$collector_dir"
+  mv "$work/out" "$collector_dir"
+  rm -rf "$work"
+}
+
+build_jaeger() {
+  # The module has no /v2 path, so `go install .../cmd/jaeger@v2.x.y` is refused, and its go.mod
+  # has replace directives, so `go install pkg@version` is refused too: download the module
+  # version whose commit carries the v2 release tag and build cmd/jaeger inside it.
+  local module_dir
+  module_dir=$(go mod download -json "$jaeger_module@$jaeger_module_version" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error){console.error(m.Error);process.exit(1)}process.stdout.write(m.Dir)})')
+  local work
+  work=$(mktemp -d "$cache_dir/build-jaeger.XXXXXX")
+  local pkg="$jaeger_module/internal/version"
+  (cd "$module_dir" && go build -o "$work/$jaeger_binary" \
+    -ldflags "-s -w -X $pkg.latestVersion=v$jaeger_version -X $pkg.commitSHA=$jaeger_commit" ./cmd/jaeger)
+  chmod 755 "$work"
+  rm -rf "$jaeger_dir"
+  mv "$work" "$jaeger_dir"
+}
+
+# Both builds run at once (they spend much of their time downloading modules); each logs to a file.
+pids=()
+names=()
+start_build() {
+  local name=$1 dir=$2 binary=$3 fn=$4
+  if [ -x "$dir/$binary" ]; then
+    log "$name cached: $dir/$binary"
+    return
+  fi
+  log "building $name into $dir (log: $log_dir/build-$name.log)"
+  (
+    started=$(date +%s)
+    "$fn" >"$log_dir/build-$name.log" 2>&1
+    log "built $name in $(($(date +%s) - started))s"
+  ) &
+  pids+=($!)
+  names+=("$name")
+}
+start_build collector "$collector_dir" "$collector_binary" build_collector
+start_build jaeger "$jaeger_dir" "$jaeger_binary" build_jaeger
+
+failed=0
+for i in "${!pids[@]}"; do
+  if ! wait "${pids[$i]}"; then
+    log "building ${names[$i]} failed; last lines of $log_dir/build-${names[$i]}.log:"
+    tail -n 30 "$log_dir/build-${names[$i]}.log" >&2 || true
+    failed=1
+  fi
+done
+[ "$failed" = 0 ] || die "a Go build failed"
+
+# For tools other than the Node code, which computes the same paths from deploy/versions.json.
+cat >"$bin_root/paths.json" <<JSON
+{
+  "collector": "$collector_dir/$collector_binary",
+  "jaeger": "$jaeger_dir/$jaeger_binary",
+  "prometheus": "$(command -v prometheus)",
+  "promtool": "$(command -v promtool)",
+  "alertmanager": "$(command -v prometheus-alertmanager)"
+}
+JSON
+log "binaries ready (paths: $bin_root/paths.json)"
