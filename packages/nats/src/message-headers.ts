@@ -1,8 +1,10 @@
-import { diag, propagation } from '@opentelemetry/api';
+import { propagation } from '@opentelemetry/api';
 import { headers as createHeaders } from '@nats-io/nats-core';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { ENQUEUED_AT_KEY } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
+import { warnOnce } from './warn-once.js';
 
 /** The header JetStream deduplicates on (`msgID` of a publish). */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -18,12 +20,14 @@ export interface IncomingHeaders {
 const NO_HEADERS: IncomingHeaders = { carrier: undefined, msgId: undefined };
 
 /**
- * Picks the carrier fields and the message id out of untrusted headers in one pass. Other keys,
- * however odd, are never touched; repeated keys give their first value.
+ * Picks the carrier fields and the message id out of a message's untrusted headers in one pass.
+ * Other keys, however odd, are never touched; repeated keys give their first value. Headers the
+ * client cannot decode give nothing (the task runs as a new trace).
  */
-export function readIncomingHeaders(headers: MsgHdrs | undefined): IncomingHeaders {
-  if (headers === undefined) return NO_HEADERS;
+export function readIncomingHeaders(msg: JsMsg): IncomingHeaders {
   try {
+    const headers = msg.headers;
+    if (headers === undefined) return NO_HEADERS;
     const fields = propagation.fields();
     let carrier: TaskCarrier | undefined;
     let msgId: string | undefined;
@@ -38,7 +42,7 @@ export function readIncomingHeaders(headers: MsgHdrs | undefined): IncomingHeade
     }
     return { carrier, msgId };
   } catch (error) {
-    diag.warn('tasklens: could not read the headers of a NATS message', error);
+    warnOnce('could not read the headers of a NATS message', error);
     return NO_HEADERS;
   }
 }
@@ -64,7 +68,7 @@ export function mergeCarrier(
     }
     return merged;
   } catch (error) {
-    diag.warn('tasklens: could not add task context to NATS headers', error);
+    warnOnce('could not add task context to NATS headers', error);
     return userHeaders;
   }
 }

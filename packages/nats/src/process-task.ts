@@ -1,4 +1,4 @@
-import { context, diag, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import { ENQUEUED_AT_KEY, startTaskAttempt, TaskTimeoutError } from '@tasklens/core';
@@ -7,6 +7,7 @@ import { readIncomingHeaders } from './message-headers.js';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, MESSAGING_SYSTEM_NATS } from './semconv.js';
 import { JetStreamNakError, JetStreamTermError } from './settlement-errors.js';
 import type { JetStreamTaskHandler, ProcessTaskOptions } from './types.js';
+import { warnOnce } from './warn-once.js';
 
 /** JetStream's default `ack_wait`. */
 const DEFAULT_SETTLE_TIMEOUT_MS = 30_000;
@@ -154,7 +155,7 @@ function watchSettlement(msg: JsMsg, delivery: Delivery): boolean {
     };
     return true;
   } catch (error) {
-    diag.warn('tasklens: cannot observe how a NATS message is settled', error);
+    warnOnce('cannot observe how a NATS message is settled', error);
     return false;
   }
 }
@@ -162,7 +163,7 @@ function watchSettlement(msg: JsMsg, delivery: Delivery): boolean {
 function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | undefined {
   try {
     const info = msg.info;
-    const { carrier, msgId } = readIncomingHeaders(msg.headers);
+    const { carrier, msgId } = readIncomingHeaders(msg);
     const deliveryCount = info.deliveryCount;
     const maxDeliver =
       options.maxDeliver !== undefined && options.maxDeliver > 0 ? options.maxDeliver : undefined;
@@ -198,7 +199,7 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     delivery.begin(watched && options.ackPolicy !== 'none');
     return delivery;
   } catch (error) {
-    diag.warn('tasklens: could not start a task for a NATS message', error);
+    warnOnce('could not start a task for a NATS message', error);
     return undefined;
   }
 }
@@ -209,7 +210,7 @@ function settleForHandler(msg: JsMsg, delivery: Delivery, failed: boolean): void
     if (failed) msg.nak();
     else msg.ack();
   } catch (error) {
-    diag.warn('tasklens: could not auto-settle a NATS message', error);
+    warnOnce('could not auto-settle a NATS message', error);
   }
 }
 

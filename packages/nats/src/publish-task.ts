@@ -6,6 +6,7 @@ import { ATTR_TASK_ID, ATTR_TASK_NAME, sendTask } from '@tasklens/core';
 import { mergeCarrier } from './message-headers.js';
 import { ATTR_MESSAGING_MESSAGE_ID, MESSAGING_SYSTEM_NATS } from './semconv.js';
 import type { PublishTaskOptions } from './types.js';
+import { warnOnce } from './warn-once.js';
 
 type Publish = JetStreamClient['publish'];
 type PublishOptions = Partial<JetStreamPublishOptions>;
@@ -35,7 +36,7 @@ function recordAck(
       span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, id);
     }
   } catch (error) {
-    diag.warn('tasklens: could not record a NATS publish ack', error);
+    warnOnce('could not record a NATS publish ack', error);
   }
 }
 
