@@ -1,0 +1,106 @@
+// Consumer throughput of amqplib on RabbitMQ: bare vs @tasklens/amqplib, side by side in one run.
+// Each sample pre-fills a fresh queue with 10k no-op messages (carrying trace headers, as an
+// instrumented producer sends them), then times consume start → 10k manual acks, prefetch 50.
+// Run after `npx tsc --build`: node bench/amqplib-throughput.js
+import { randomBytes } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import amqp from 'amqplib';
+import { instrumentChannel } from '@tasklens/amqplib';
+import { startBenchSdk } from './support/bench-sdk.js';
+import { median, printTable } from './support/report.js';
+
+const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const MESSAGES = 10_000;
+const PREFETCH = 50;
+const REPETITIONS = 5;
+
+async function fill(connection, queue) {
+  const channel = await connection.createConfirmChannel();
+  await channel.assertQueue(queue, { durable: false });
+  const headers = {
+    traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    'tasklens-enqueued-at': String(Date.now()),
+  };
+  const content = Buffer.from('{}');
+  for (let index = 0; index < MESSAGES; index += 1) {
+    if (!channel.sendToQueue(queue, content, { headers })) {
+      await new Promise((resolve) => channel.once('drain', resolve));
+    }
+  }
+  await channel.waitForConfirms();
+  await channel.close();
+}
+
+/** One sample: messages per second from consume start to the last ack. */
+async function consumeAll(connection, queue, instrument) {
+  const raw = await connection.createChannel();
+  const channel = instrument ? instrumentChannel(raw) : raw;
+  await channel.prefetch(PREFETCH);
+  let acked = 0;
+  let done;
+  const finished = new Promise((resolve) => (done = resolve));
+  const started = performance.now();
+  const { consumerTag } = await channel.consume(queue, (message) => {
+    if (message === null) return;
+    channel.ack(message);
+    acked += 1;
+    if (acked === MESSAGES) done(performance.now());
+  });
+  const ended = await finished;
+  await channel.cancel(consumerTag);
+  await channel.deleteQueue(queue);
+  await channel.close();
+  return MESSAGES / ((ended - started) / 1000);
+}
+
+async function sample(connection, variant, repetition) {
+  const queue = `bench-amqplib-${process.pid}-${variant}-${repetition}`;
+  await fill(connection, queue);
+  if (variant === 'bare') return consumeAll(connection, queue, false);
+  const stopSdk = startBenchSdk();
+  try {
+    return await consumeAll(connection, queue, true);
+  } finally {
+    await stopSdk();
+  }
+}
+
+/** Runs the benchmark and prints its table; resolves to the results. */
+export async function main() {
+  const connection = await amqp.connect(URL).catch((error) => {
+    throw new Error(
+      `RabbitMQ is not reachable at ${URL} (${error.message}); start it with: rabbitmq-server -detached`,
+    );
+  });
+  const variants = ['bare', 'tasklens'];
+  const results = variants.map((name) => ({ name, samples: [] }));
+  try {
+    await sample(connection, 'bare', 'warmup');
+    await sample(connection, 'tasklens', 'warmup');
+    for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
+      // Alternate the order so drift on the machine does not favour one variant.
+      const order = repetition % 2 === 0 ? variants : [...variants].reverse();
+      for (const variant of order) {
+        const value = await sample(connection, variant, repetition);
+        results.find((result) => result.name === variant).samples.push(value);
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+  printTable(
+    `amqplib consumer throughput: ${MESSAGES} messages, prefetch ${PREFETCH}, manual ack, ${REPETITIONS} repetitions`,
+    'msg/s',
+    [
+      { name: 'amqplib (bare)', samples: results[0].samples },
+      { name: '@tasklens/amqplib', samples: results[1].samples },
+    ],
+    { baseline: 'amqplib (bare)', higherIsBetter: true },
+  );
+  const ratio = median(results[1].samples) / median(results[0].samples);
+  return { results, ratio };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}
