@@ -10,6 +10,7 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { ExportFailureReport, reportingMetricExporter } from './export-failure-report.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { reportProblem } from './report.js';
 
@@ -24,13 +25,16 @@ function createPushExporter(
   config: ResolvedTelemetryConfig,
 ): PushMetricExporter {
   if (name === 'console') return new ConsoleMetricExporter();
-  return new OTLPMetricExporter({
-    url: config.otlpMetrics.url,
-    headers: config.otlpMetrics.headers,
-    timeoutMillis: config.otlpMetrics.timeoutMs,
-    // Prometheus remote write needs cumulative series; this overrides the env preference.
-    temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
-  });
+  return reportingMetricExporter(
+    new OTLPMetricExporter({
+      url: config.otlpMetrics.url,
+      headers: config.otlpMetrics.headers,
+      timeoutMillis: config.otlpMetrics.timeoutMs,
+      // Prometheus remote write needs cumulative series; this overrides the env preference.
+      temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
+    }),
+    new ExportFailureReport('metrics', config.otlpMetrics.url),
+  );
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ExportFailureReport, reportingSpanExporter } from './export-failure-report.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { createSampler } from './sampler.js';
 
@@ -12,11 +13,14 @@ function createSpanExporter(
 ): SpanExporter {
   switch (name) {
     case 'otlp':
-      return new OTLPTraceExporter({
-        url: config.otlpTraces.url,
-        headers: config.otlpTraces.headers,
-        timeoutMillis: config.otlpTraces.timeoutMs,
-      });
+      return reportingSpanExporter(
+        new OTLPTraceExporter({
+          url: config.otlpTraces.url,
+          headers: config.otlpTraces.headers,
+          timeoutMillis: config.otlpTraces.timeoutMs,
+        }),
+        new ExportFailureReport('spans', config.otlpTraces.url),
+      );
     case 'console':
       return new ConsoleSpanExporter();
   }
