@@ -10,12 +10,17 @@ const MAX_NAME_LENGTH = 255;
 
 /**
  * One own data property of an untrusted object: headers come off the wire, so neither inherited
- * keys (a `__proto__` header can set the prototype) nor getters are trusted.
+ * keys (a `__proto__` header can set the prototype) nor getters nor proxies are trusted.
  */
 function ownValue(source: unknown, key: string): unknown {
   if (typeof source !== 'object' || source === null) return undefined;
-  const descriptor = Object.getOwnPropertyDescriptor(source, key);
-  return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
+  try {
+    const descriptor = Object.getOwnPropertyDescriptor(source, key);
+    return descriptor !== undefined && 'value' in descriptor ? descriptor.value : undefined;
+  } catch {
+    // A proxy's trap threw: treat the header as absent.
+    return undefined;
+  }
 }
 
 function countOf(value: unknown): number | undefined {
