@@ -72,7 +72,7 @@ function delay(ms: number): Promise<void> {
 
 function onlySpan(spans: ProducedSpan[]): ProducedSpan {
   expect(spans).toHaveLength(1);
-  return spans[0]!;
+  return spans[0];
 }
 
 describe('a message published in another process', () => {
@@ -84,8 +84,8 @@ describe('a message published in another process', () => {
     expect(send).toEqual({
       name: `send ${stream}`,
       kind: SpanKind.PRODUCER,
-      traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
-      spanId: expect.stringMatching(/^[0-9a-f]{16}$/),
+      traceId: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown,
+      spanId: expect.stringMatching(/^[0-9a-f]{16}$/) as unknown,
       attributes: {
         'task.name': stream,
         'task.id': '1',
@@ -104,7 +104,7 @@ describe('a message published in another process', () => {
       delivered.ack();
       return delivered.json<{ n: number }>();
     });
-    const gapMs = beforeConsume - produced.acks[0]!.at;
+    const gapMs = beforeConsume - produced.acks[0].at;
 
     expect(result).toEqual({ n: 0 });
     const [span, ...others] = processSpans(stream);
@@ -119,7 +119,7 @@ describe('a message published in another process', () => {
       'task.attempt': 1,
       'task.id': '1',
       'task.outcome': 'success',
-      'task.wait.duration': expect.any(Number),
+      'task.wait.duration': expect.any(Number) as unknown,
       'messaging.system': 'nats',
       'messaging.operation.type': 'process',
       'messaging.message.id': '1',
@@ -294,7 +294,7 @@ describe('messages from producers without tasklens', () => {
     await delay(200);
     const beforeConsume = Date.now();
     await processTask(await nextMessage(stream), (msg) => msg.ack());
-    const gapMs = beforeConsume - produced.acks[0]!.at;
+    const gapMs = beforeConsume - produced.acks[0].at;
 
     const [span] = processSpans(stream);
     expect(span?.parentSpanContext).toBeUndefined();
