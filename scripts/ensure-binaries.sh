@@ -76,7 +76,9 @@ fi
 
 # --- Go builds -----------------------------------------------------------------------------------
 command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector and Jaeger are built from Go modules)"
-export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-trimpath
+# GOFLAGS from the environment would replace the one in `go env`, so keep that one's flags.
+GOFLAGS="$(go env GOFLAGS) -trimpath"
+export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS
 
 collector_version=$(version_of collector.version)
 collector_binary=$(version_of collector.binary)
