@@ -1,7 +1,7 @@
-import { context, diag, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import { startTaskAttempt } from '@tasklens/core';
-import type { TaskAttempt } from '@tasklens/core';
+import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core';
 import type { ConsumeMessage, Message } from 'amqplib';
 import { Delivery } from './delivery.js';
 import {
@@ -88,21 +88,21 @@ function startAttempt(
   };
   const deadLetter = deadLetterAttributes(headers);
   if (deadLetter !== undefined) Object.assign(attributes, deadLetter);
+  const options: TaskAttemptOptions = {
+    name,
+    queue,
+    system: MESSAGING_SYSTEM_RABBITMQ,
+    id: messageIdOf(properties),
+    attempt: attemptOf(headers, fields.redelivered === true),
+    carrier: headers,
+    traceMode: settings.traceMode,
+    expectedErrors: settings.expectedErrors,
+    attributes,
+  };
   // Deliveries run in the socket's async context, i.e. wherever the connection was opened:
   // no meaningful parent or link, so the attempt is placed from the carrier alone.
-  return context.with(ROOT_CONTEXT, () =>
-    startTaskAttempt({
-      name,
-      queue,
-      system: MESSAGING_SYSTEM_RABBITMQ,
-      id: messageIdOf(properties),
-      attempt: attemptOf(headers, fields.redelivered === true),
-      carrier: headers,
-      traceMode: settings.traceMode,
-      expectedErrors: settings.expectedErrors,
-      attributes,
-    }),
-  );
+  if (trace.getSpan(context.active()) === undefined) return startTaskAttempt(options);
+  return context.with(ROOT_CONTEXT, startTaskAttempt, undefined, options);
 }
 
 /** A handler that runs each delivery as a task attempt, ended on settlement (or on return with noAck). */
