@@ -31,7 +31,10 @@ async function fill(connection, queue) {
   await channel.close();
 }
 
-/** One sample: messages per second from consume start to the last ack. */
+/**
+ * One sample: messages per second from consume start to the last ack, and this process's CPU
+ * time per message over the same span (the broker's share of the two cores is not in it).
+ */
 async function consumeAll(connection, queue, instrument) {
   const raw = await connection.createChannel();
   const channel = instrument ? instrumentChannel(raw) : raw;
@@ -40,6 +43,7 @@ async function consumeAll(connection, queue, instrument) {
   let done;
   const finished = new Promise((resolve) => (done = resolve));
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const { consumerTag } = await channel.consume(queue, (message) => {
     if (message === null) return;
     channel.ack(message);
@@ -47,10 +51,14 @@ async function consumeAll(connection, queue, instrument) {
     if (acked === MESSAGES) done(performance.now());
   });
   const ended = await finished;
+  const cpu = process.cpuUsage(cpuBefore);
   await channel.cancel(consumerTag);
   await channel.deleteQueue(queue);
   await channel.close();
-  return MESSAGES / ((ended - started) / 1000);
+  return {
+    rate: MESSAGES / ((ended - started) / 1000),
+    cpuPerMessage: (cpu.user + cpu.system) / MESSAGES,
+  };
 }
 
 async function sample(connection, variant, repetition) {
@@ -73,7 +81,7 @@ export async function main() {
     );
   });
   const variants = ['bare', 'tasklens'];
-  const results = variants.map((name) => ({ name, samples: [] }));
+  const results = variants.map((name) => ({ name, samples: [], cpu: [] }));
   try {
     await sample(connection, 'bare', 'warmup');
     await sample(connection, 'tasklens', 'warmup');
@@ -81,8 +89,10 @@ export async function main() {
       // Alternate the order so drift on the machine does not favour one variant.
       const order = repetition % 2 === 0 ? variants : [...variants].reverse();
       for (const variant of order) {
-        const value = await sample(connection, variant, repetition);
-        results.find((result) => result.name === variant).samples.push(value);
+        const { rate, cpuPerMessage } = await sample(connection, variant, repetition);
+        const result = results.find((candidate) => candidate.name === variant);
+        result.samples.push(rate);
+        result.cpu.push(cpuPerMessage);
       }
     }
   } finally {
@@ -96,6 +106,15 @@ export async function main() {
       { name: '@tasklens/amqplib', samples: results[1].samples },
     ],
     { baseline: 'amqplib (bare)', higherIsBetter: true },
+  );
+  printTable(
+    'amqplib consumer CPU of the Node process per message (same samples)',
+    'µs/msg',
+    [
+      { name: 'amqplib (bare)', samples: results[0].cpu },
+      { name: '@tasklens/amqplib', samples: results[1].cpu },
+    ],
+    { baseline: 'amqplib (bare)', higherIsBetter: false },
   );
   const ratio = median(results[1].samples) / median(results[0].samples);
   return { results, ratio };
