@@ -145,7 +145,11 @@ export function taskProcessor<P extends AnyProcessor>(
   options: TaskProcessorOptions<ProcessorJob<P>> = {},
 ): P {
   const expectedErrors = expectedErrorsOf(options.expectedErrors);
-  const run = async (
+  const fail = (attempt: TaskAttempt, job: Job, error: unknown, signal?: AbortSignal): void => {
+    if (signal?.aborted === true) attempt.cancel();
+    else attempt.fail(error, { willRetry: willRetry(job, error) });
+  };
+  const run = (
     self: unknown,
     job: ProcessorJob<P>,
     token: string | undefined,
@@ -153,17 +157,23 @@ export function taskProcessor<P extends AnyProcessor>(
   ): Promise<unknown> => {
     const attempt = startAttempt(job, options, expectedErrors);
     if (attempt === undefined) return processor.call(self, job, token, signal);
+    let result: unknown;
     try {
-      const result: unknown = await context.with(attempt.context, () =>
-        processor.call(self, job, token, signal),
-      );
-      attempt.succeed();
-      return result;
+      result = context.with(attempt.context, processor as AnyProcessor, self, job, token, signal);
     } catch (error) {
-      if (signal?.aborted === true) attempt.cancel();
-      else attempt.fail(error, { willRetry: willRetry(job, error) });
+      fail(attempt, job, error, signal);
       throw error;
     }
+    return Promise.resolve(result).then(
+      (value) => {
+        attempt.succeed();
+        return value;
+      },
+      (error: unknown) => {
+        fail(attempt, job, error, signal);
+        throw error;
+      },
+    );
   };
   // BullMQ passes an abort signal (and tracks the job for cancellation) only to processors that
   // declare a third parameter: keep the user's arity.
