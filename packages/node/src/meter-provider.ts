@@ -10,7 +10,8 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { ExportFailureReport, reportingMetricExporter } from './export-failure-report.js';
+import { reportingMetricExporter } from './export-failure-report.js';
+import type { ExportFailureReport } from './export-failure-report.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { reportProblem } from './report.js';
 
@@ -23,6 +24,7 @@ export interface MeterPipeline {
 function createPushExporter(
   name: 'otlp' | 'console',
   config: ResolvedTelemetryConfig,
+  failures: ExportFailureReport,
 ): PushMetricExporter {
   if (name === 'console') return new ConsoleMetricExporter();
   return reportingMetricExporter(
@@ -33,7 +35,8 @@ function createPushExporter(
       // Prometheus remote write needs cumulative series; this overrides the env preference.
       temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
     }),
-    new ExportFailureReport('metrics', config.otlpMetrics.url),
+    config.otlpMetrics.url,
+    failures,
   );
 }
 
@@ -44,6 +47,7 @@ function createPushExporter(
 export function createMeterPipeline(
   config: ResolvedTelemetryConfig,
   resource: Resource,
+  failures: ExportFailureReport,
 ): MeterPipeline {
   const prometheusExporters: PrometheusExporter[] = [];
   const readers: MetricReader[] = config.metricsExporters.map((name) => {
@@ -57,7 +61,7 @@ export function createMeterPipeline(
       return exporter;
     }
     return new PeriodicExportingMetricReader({
-      exporter: createPushExporter(name, config),
+      exporter: createPushExporter(name, config, failures),
       exportIntervalMillis: config.metricExportIntervalMs,
       exportTimeoutMillis: config.metricExportTimeoutMs,
     });

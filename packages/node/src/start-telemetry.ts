@@ -4,6 +4,7 @@ import { TelemetryConfigError } from './config-error.js';
 import { resolveConfig, resolveEnabled } from './config.js';
 import { installExitHooks } from './exit-hooks.js';
 import { registerGlobalProviders } from './global-registration.js';
+import { ExportFailureReport } from './export-failure-report.js';
 import { createMeterPipeline } from './meter-provider.js';
 import { createNoopTelemetry } from './noop-telemetry.js';
 import { reportProblem } from './report.js';
@@ -59,8 +60,9 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     }
 
     const resource = createResource(config.resourceAttributes);
-    const tracerProvider = createTracerProvider(config, resource);
-    const { meterProvider, startServers } = createMeterPipeline(config, resource);
+    const exportFailures = new ExportFailureReport();
+    const tracerProvider = createTracerProvider(config, resource, exportFailures);
+    const { meterProvider, startServers } = createMeterPipeline(config, resource, exportFailures);
     if (!registerGlobalProviders(tracerProvider, meterProvider)) {
       reportProblem(
         'tasklens: a global OpenTelemetry tracer or meter provider is already registered; tasklens leaves it in place and exports nothing itself',

@@ -3,13 +3,15 @@ import type { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ExportFailureReport, reportingSpanExporter } from './export-failure-report.js';
+import { reportingSpanExporter } from './export-failure-report.js';
+import type { ExportFailureReport } from './export-failure-report.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { createSampler } from './sampler.js';
 
 function createSpanExporter(
   name: ResolvedTelemetryConfig['tracesExporters'][number],
   config: ResolvedTelemetryConfig,
+  failures: ExportFailureReport,
 ): SpanExporter {
   switch (name) {
     case 'otlp':
@@ -19,7 +21,8 @@ function createSpanExporter(
           headers: config.otlpTraces.headers,
           timeoutMillis: config.otlpTraces.timeoutMs,
         }),
-        new ExportFailureReport('spans', config.otlpTraces.url),
+        config.otlpTraces.url,
+        failures,
       );
     case 'console':
       return new ConsoleSpanExporter();
@@ -33,12 +36,13 @@ function createSpanExporter(
 export function createTracerProvider(
   config: ResolvedTelemetryConfig,
   resource: Resource,
+  failures: ExportFailureReport,
 ): NodeTracerProvider {
   return new NodeTracerProvider({
     resource,
     sampler: createSampler(config.sampler, config.samplerArg),
     spanProcessors: config.tracesExporters.map(
-      (name) => new BatchSpanProcessor(createSpanExporter(name, config)),
+      (name) => new BatchSpanProcessor(createSpanExporter(name, config, failures)),
     ),
   });
 }

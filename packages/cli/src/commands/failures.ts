@@ -1,0 +1,215 @@
+import { parseArgs } from 'node:util';
+import { processOutput } from '../command-output.js';
+import type { CommandOutput } from '../command-output.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from '../exit-codes.js';
+import { BackendUnreachableError, JaegerClient } from '../jaeger-client.js';
+import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
+import { UsageError } from '../usage-error.js';
+
+const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
+
+const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
+                         [--jaeger-url URL] [--json]
+
+Lists failed task attempts (spans with error status and a task.name) found in Jaeger, newest
+first: time, service, task, queue, attempt, error type, message, duration and the trace.
+
+Options:
+  --service NAME     only this service (default: every service Jaeger knows)
+  --task NAME        only this task
+  --since DURATION   how far back to look, e.g. 15m, 1h, 2d (default 1h)
+  --limit N          at most N failures (default 20)
+  --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else ${DEFAULT_JAEGER_URL})
+  --json             print a JSON array instead of a table
+  -h, --help         show this help
+
+Exit code: 0 (also when nothing failed), 2 on bad arguments, 3 when Jaeger is unreachable.
+`;
+
+/** One failed task attempt, as printed by `tasklens failures --json`. */
+export interface TaskFailure {
+  time: string;
+  service: string;
+  task: string;
+  queue: string | undefined;
+  attempt: number | undefined;
+  retrying: boolean;
+  errorType: string | undefined;
+  message: string | undefined;
+  durationMs: number;
+  traceId: string;
+  spanId: string;
+  spanName: string;
+  url: string;
+}
+
+interface FailuresArguments {
+  help: boolean;
+  service: string | undefined;
+  task: string | undefined;
+  sinceMs: number;
+  limit: number;
+  jaegerUrl: string;
+  json: boolean;
+}
+
+function parseFailuresArguments(argv: string[]): FailuresArguments {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      service: { type: 'string' },
+      task: { type: 'string' },
+      since: { type: 'string', default: '1h' },
+      limit: { type: 'string', default: '20' },
+      'jaeger-url': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const sinceMs = parseDuration(values.since);
+  if (sinceMs === undefined) {
+    throw new UsageError(`--since "${values.since}" is not a duration such as 15m, 1h or 2d`);
+  }
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new UsageError(`--limit "${values.limit}" is not a whole number from 1 to 10000`);
+  }
+  const jaegerUrl = values['jaeger-url'] ?? process.env.TASKLENS_JAEGER_URL ?? DEFAULT_JAEGER_URL;
+  if (!URL.canParse(jaegerUrl) || !/^https?:$/.test(new URL(jaegerUrl).protocol)) {
+    throw new UsageError(`--jaeger-url "${jaegerUrl}" is not an http(s) URL`);
+  }
+  return {
+    help: values.help,
+    service: values.service,
+    task: values.task,
+    sinceMs,
+    limit,
+    jaegerUrl,
+    json: values.json,
+  };
+}
+
+function tag(span: JaegerSpan, key: string): unknown {
+  return span.tags.find((candidate) => candidate.key === key)?.value;
+}
+
+function optionalString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function toFailure(trace: JaegerTrace, span: JaegerSpan, client: JaegerClient): TaskFailure {
+  const attempt = tag(span, 'task.attempt');
+  return {
+    time: new Date(span.startTime / 1000).toISOString(),
+    service: trace.processes[span.processID]?.serviceName ?? 'unknown',
+    task: optionalString(tag(span, 'task.name')) ?? 'unknown',
+    queue: optionalString(tag(span, 'messaging.destination.name')),
+    attempt: attempt === undefined ? undefined : Number(attempt),
+    retrying: tag(span, 'task.retrying') === true,
+    errorType: optionalString(tag(span, 'error.type')),
+    message: optionalString(tag(span, 'otel.status_description')),
+    durationMs: span.duration / 1000,
+    traceId: span.traceID,
+    spanId: span.spanID,
+    spanName: span.operationName,
+    url: client.traceUrl(span.traceID),
+  };
+}
+
+/** Failed task spans of the given services, newest first, at most `limit`. */
+async function findFailures(options: FailuresArguments): Promise<TaskFailure[]> {
+  const client = new JaegerClient(options.jaegerUrl);
+  const services = options.service === undefined ? await client.services() : [options.service];
+  const tags: Record<string, string> = { error: 'true' };
+  if (options.task !== undefined) tags['task.name'] = options.task;
+  const endMs = Date.now();
+  const failures: TaskFailure[] = [];
+  const seen = new Set<string>();
+  for (const service of services) {
+    const traces = await client.findTraces(
+      service,
+      tags,
+      endMs - options.sinceMs,
+      endMs,
+      options.limit,
+    );
+    for (const trace of traces) {
+      for (const span of trace.spans) {
+        const failed = tag(span, 'error') === true && tag(span, 'task.name') !== undefined;
+        const wanted = options.task === undefined || tag(span, 'task.name') === options.task;
+        if (!failed || !wanted || seen.has(span.spanID)) continue;
+        seen.add(span.spanID);
+        failures.push(toFailure(trace, span, client));
+      }
+    }
+  }
+  return failures.sort((a, b) => b.time.localeCompare(a.time)).slice(0, options.limit);
+}
+
+function formatTable(failures: TaskFailure[]): string {
+  if (failures.length === 0) return 'no failed tasks\n';
+  const rows = failures.map((failure) => [
+    failure.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    failure.service,
+    failure.task,
+    failure.queue ?? '-',
+    failure.attempt === undefined
+      ? '-'
+      : `${failure.attempt}${failure.retrying ? ' (retrying)' : ''}`,
+    failure.errorType ?? '-',
+    formatDuration(failure.durationMs),
+    failure.traceId,
+  ]);
+  const header = ['TIME', 'SERVICE', 'TASK', 'QUEUE', 'ATTEMPT', 'ERROR', 'DURATION', 'TRACE'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => row[column].length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
+  const body = rows.flatMap((row, index) => {
+    const failure = failures[index];
+    return [line(row), `    ${failure.message ?? '(no message)'}  ${failure.url}`];
+  });
+  return `${[line(header), ...body].join('\n')}\n`;
+}
+
+/**
+ * `tasklens failures`: lists failed task attempts from Jaeger, with links to their traces.
+ *
+ * @param argv - the arguments after `failures`
+ * @returns the exit code: 0, 2 on bad arguments, 3 when Jaeger is unreachable
+ */
+export async function failuresCommand(
+  argv: string[],
+  output: CommandOutput = processOutput,
+): Promise<number> {
+  let options: FailuresArguments;
+  try {
+    options = parseFailuresArguments(argv);
+  } catch (error) {
+    output.stderr(`tasklens failures: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    output.stdout(USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const failures = await findFailures(options);
+    output.stdout(options.json ? `${JSON.stringify(failures, null, 2)}\n` : formatTable(failures));
+    return EXIT_OK;
+  } catch (error) {
+    if (!(error instanceof BackendUnreachableError)) throw error;
+    output.stderr(`tasklens failures: ${error.message}\n`);
+    return EXIT_UNREACHABLE;
+  }
+}

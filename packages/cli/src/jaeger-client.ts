@@ -1,0 +1,81 @@
+/** A span as Jaeger's query API (`/api/traces`) returns it, reduced to what tasklens reads. */
+export interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  /** Microseconds since the epoch. */
+  startTime: number;
+  /** Microseconds. */
+  duration: number;
+  tags: { key: string; type: string; value: unknown }[];
+  logs?: { timestamp: number; fields: { key: string; value: unknown }[] }[];
+  processID: string;
+}
+
+export interface JaegerTrace {
+  traceID: string;
+  spans: JaegerSpan[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+/** Jaeger could not be reached or answered with an error. */
+export class BackendUnreachableError extends Error {
+  override readonly name = 'BackendUnreachableError';
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+async function getJson(url: URL, what: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new BackendUnreachableError(
+      `${what} at ${url.origin} is not reachable (${cause}); start it with \`tasklens stack up\` or pass its URL`,
+    );
+  }
+  if (!response.ok) {
+    const body = (await response.text()).slice(0, 300);
+    throw new BackendUnreachableError(
+      `${what} answered ${response.status} for ${url.pathname}: ${body}`,
+    );
+  }
+  return response.json();
+}
+
+/** Reads traces from Jaeger's HTTP query API (the one its UI uses; Jaeger v1 and v2). */
+export class JaegerClient {
+  constructor(private readonly baseUrl: string) {}
+
+  /** The services Jaeger knows, without Jaeger's own. */
+  async services(): Promise<string[]> {
+    const body = (await getJson(new URL('/api/services', this.baseUrl), 'Jaeger')) as {
+      data: string[] | null;
+    };
+    return (body.data ?? []).filter((service) => !service.startsWith('jaeger'));
+  }
+
+  /** Traces of `service` between `startMs` and `endMs` that have a span with all of `tags`. */
+  async findTraces(
+    service: string,
+    tags: Record<string, string>,
+    startMs: number,
+    endMs: number,
+    limit: number,
+  ): Promise<JaegerTrace[]> {
+    const url = new URL('/api/traces', this.baseUrl);
+    url.searchParams.set('service', service);
+    url.searchParams.set('tags', JSON.stringify(tags));
+    url.searchParams.set('start', String(Math.floor(startMs * 1000)));
+    url.searchParams.set('end', String(Math.ceil(endMs * 1000)));
+    url.searchParams.set('limit', String(limit));
+    const body = (await getJson(url, 'Jaeger')) as { data: JaegerTrace[] | null };
+    return body.data ?? [];
+  }
+
+  /** The link to a trace in Jaeger's UI. */
+  traceUrl(traceId: string): string {
+    return new URL(`/trace/${traceId}`, this.baseUrl).toString();
+  }
+}

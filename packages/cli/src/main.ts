@@ -1,0 +1,57 @@
+import { processOutput } from './command-output.js';
+import type { CommandOutput } from './command-output.js';
+import { failuresCommand } from './commands/failures.js';
+import { runCommand } from './commands/run.js';
+import { stackCommand } from './commands/stack.js';
+import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+
+type Command = (argv: string[], output: CommandOutput) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  run: {
+    run: runCommand,
+    summary: 'run a script or cron job as a task (span, metrics, exit code)',
+  },
+  failures: {
+    run: failuresCommand,
+    summary: 'list recently failed tasks with their traces (Jaeger)',
+  },
+  stack: {
+    run: stackCommand,
+    summary: 'start, stop or inspect the native collector/Prometheus/Jaeger',
+  },
+};
+
+const USAGE = `Usage: tasklens <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`)
+  .join('\n')}
+
+Run \`tasklens <command> --help\` for a command's options. Exit codes: 0 success, 1 the command
+found a problem, 2 bad arguments, 3 a backend could not be reached; \`run\` exits with the
+command's own code.
+`;
+
+/**
+ * The tasklens command line: dispatches to a command and returns the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2));
+ * ```
+ */
+export async function main(argv: string[], output: CommandOutput = processOutput): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? output.stderr : output.stdout)(USAGE);
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    output.stderr(`tasklens: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  return command.run(rest, output);
+}
