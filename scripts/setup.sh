@@ -15,5 +15,5 @@ fi
 
 bash scripts/ensure-binaries.sh
 
-log "building packages (tsc --build)"
-npx tsc --build
+log "building packages"
+npm run --silent build

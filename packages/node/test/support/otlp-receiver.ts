@@ -87,6 +87,8 @@ export interface OtlpReceiver {
    * everything it flushed has already arrived.
    */
   waitUntil(check: () => boolean, message: string, timeoutMs?: number): Promise<void>;
+  /** Forgets everything received so far (between tests sharing one receiver). */
+  reset(): void;
   /** Stops listening and drops open connections. */
   close(): Promise<void>;
 }
@@ -276,6 +278,9 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests: () => requests,
+    reset: () => {
+      requests.length = 0;
+    },
     spans: () =>
       requests.filter((r) => r.path === '/v1/traces').flatMap((r) => decodeSpans(r.body)),
     metricPoints: (metric) =>
