@@ -194,7 +194,8 @@ export function instrumentConsuming(
     return delivery === undefined ? [] : [delivery];
   };
   const take = (message: Message, allUpTo: boolean | undefined): Delivery[] => {
-    if (allUpTo !== true) return takeOne(message);
+    // Truthiness, as amqplib encodes the `multiple` flag.
+    if (!allUpTo) return takeOne(message);
     const tag = tagOf(message);
     return tag === undefined ? [] : deliveries.takeUpTo(tag);
   };
