@@ -120,6 +120,9 @@ export async function main() {
     results,
     { baseline: 'bullmq (bare)', higherIsBetter: true },
   );
+  for (const { name, samples } of results) {
+    console.log(`  ${name} samples: ${samples.map((value) => value.toFixed(0)).join(', ')}`);
+  }
   const bare = median(results[0].samples);
   return {
     results,
