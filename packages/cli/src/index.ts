@@ -3,5 +3,8 @@ export { runCommand, parseRunArguments, CommandFailedError } from './commands/ru
 export type { RunArguments } from './commands/run.js';
 export { failuresCommand } from './commands/failures.js';
 export { stackCommand } from './commands/stack.js';
+export { collectStats, statsCommand, statsQueries } from './commands/stats.js';
+export type { TaskStats } from './commands/stats.js';
+export type { TaskFailure } from './commands/failures.js';
 export type { CommandOutput } from './command-output.js';
 export { parseDuration, formatDuration } from './duration.js';

@@ -1,3 +1,5 @@
+import { getJson } from './http-json.js';
+
 /** A span as Jaeger's query API (`/api/traces`) returns it, reduced to what tasklens reads. */
 export interface JaegerSpan {
   traceID: string;
@@ -16,32 +18,6 @@ export interface JaegerTrace {
   traceID: string;
   spans: JaegerSpan[];
   processes: Record<string, { serviceName: string }>;
-}
-
-/** Jaeger could not be reached or answered with an error. */
-export class BackendUnreachableError extends Error {
-  override readonly name = 'BackendUnreachableError';
-}
-
-const REQUEST_TIMEOUT_MS = 10_000;
-
-async function getJson(url: URL, what: string): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new BackendUnreachableError(
-      `${what} at ${url.origin} is not reachable (${cause}); start it with \`tasklens stack up\` or pass its URL`,
-    );
-  }
-  if (!response.ok) {
-    const body = (await response.text()).slice(0, 300);
-    throw new BackendUnreachableError(
-      `${what} answered ${response.status} for ${url.pathname}: ${body}`,
-    );
-  }
-  return response.json();
 }
 
 /** Reads traces from Jaeger's HTTP query API (the one its UI uses; Jaeger v1 and v2). */

@@ -3,6 +3,7 @@ import type { CommandOutput } from './command-output.js';
 import { failuresCommand } from './commands/failures.js';
 import { runCommand } from './commands/run.js';
 import { stackCommand } from './commands/stack.js';
+import { statsCommand } from './commands/stats.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 type Command = (argv: string[], output: CommandOutput) => Promise<number>;
@@ -11,6 +12,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   run: {
     run: runCommand,
     summary: 'run a script or cron job as a task (span, metrics, exit code)',
+  },
+  stats: {
+    run: statsCommand,
+    summary: 'per task rate, failure %, p95 duration and wait, last success (Prometheus)',
   },
   failures: {
     run: failuresCommand,

@@ -3,7 +3,8 @@ import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from '../exit-codes.js';
-import { BackendUnreachableError, JaegerClient } from '../jaeger-client.js';
+import { BackendUnreachableError } from '../http-json.js';
+import { JaegerClient } from '../jaeger-client.js';
 import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import { UsageError } from '../usage-error.js';
 

@@ -1,0 +1,204 @@
+import { parseArgs } from 'node:util';
+import { processOutput } from '../command-output.js';
+import type { CommandOutput } from '../command-output.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from '../exit-codes.js';
+import { BackendUnreachableError } from '../http-json.js';
+import { PrometheusClient } from '../prometheus-client.js';
+import { UsageError } from '../usage-error.js';
+
+const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
+
+const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL] [--json]
+
+Per task, from Prometheus: runs, rate, failure %, p95 duration, p95 queue wait and the age of
+the last success, over the window --since.
+
+Options:
+  --since DURATION       the window, e.g. 15m, 1h, 1d (default 1h)
+  --task NAME            only this task
+  --prometheus-url URL   default $TASKLENS_PROMETHEUS_URL, else ${DEFAULT_PROMETHEUS_URL}
+  --json                 print a JSON array instead of a table
+  -h, --help             show this help
+
+Exit code: 0, 2 on bad arguments, 3 when Prometheus is unreachable.
+`;
+
+/** One task's numbers, as printed by `tasklens stats --json` (null where there is no data). */
+export interface TaskStats {
+  task: string;
+  runs: number | null;
+  ratePerSecond: number | null;
+  failurePercent: number | null;
+  p95DurationSeconds: number | null;
+  p95WaitSeconds: number | null;
+  lastSuccessAgeSeconds: number | null;
+}
+
+type StatsColumn = Exclude<keyof TaskStats, 'task'>;
+
+interface StatsArguments {
+  help: boolean;
+  since: string;
+  window: string;
+  task: string | undefined;
+  prometheusUrl: string;
+  json: boolean;
+}
+
+/** A PromQL label selector from matchers such as `task_name="backup"`; empty for none. */
+function selector(...matchers: (string | undefined)[]): string {
+  const present = matchers.filter((matcher) => matcher !== undefined);
+  return present.length === 0 ? '' : `{${present.join(',')}}`;
+}
+
+/** The PromQL of each column over a window such as `3600s`, optionally for one task. */
+export function statsQueries(
+  window: string,
+  task: string | undefined,
+): Record<StatsColumn, string> {
+  const taskMatcher = task === undefined ? undefined : `task_name=${JSON.stringify(task)}`;
+  const all = selector(taskMatcher);
+  const failed = selector('task_outcome=~"failure|timeout"', taskMatcher);
+  const rate = (series: string): string => `sum by (task_name) (rate(${series}[${window}]))`;
+  const p95 = (histogram: string): string =>
+    `histogram_quantile(0.95, sum by (task_name, le) (rate(${histogram}_bucket${all}[${window}])))`;
+  return {
+    runs: `sum by (task_name) (increase(task_duration_seconds_count${all}[${window}]))`,
+    ratePerSecond: rate(`task_duration_seconds_count${all}`),
+    failurePercent: `100 * ${rate(`task_duration_seconds_count${failed}`)} / ${rate(`task_duration_seconds_count${all}`)}`,
+    p95DurationSeconds: p95('task_duration_seconds'),
+    p95WaitSeconds: p95('task_wait_duration_seconds'),
+    lastSuccessAgeSeconds: `time() - max by (task_name) (task_last_success_seconds${all})`,
+  };
+}
+
+function parseStatsArguments(argv: string[]): StatsArguments {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      since: { type: 'string', default: '1h' },
+      task: { type: 'string' },
+      'prometheus-url': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const sinceMs = parseDuration(values.since);
+  if (sinceMs === undefined || sinceMs < 60_000) {
+    throw new UsageError(
+      `--since "${values.since}" is not a duration of at least 1m (e.g. 15m, 1h)`,
+    );
+  }
+  const prometheusUrl =
+    values['prometheus-url'] ?? process.env.TASKLENS_PROMETHEUS_URL ?? DEFAULT_PROMETHEUS_URL;
+  if (!URL.canParse(prometheusUrl) || !/^https?:$/.test(new URL(prometheusUrl).protocol)) {
+    throw new UsageError(`--prometheus-url "${prometheusUrl}" is not an http(s) URL`);
+  }
+  return {
+    help: values.help,
+    since: values.since,
+    window: `${Math.round(sinceMs / 1000)}s`,
+    task: values.task,
+    prometheusUrl,
+    json: values.json,
+  };
+}
+
+/** Runs every column's query and joins the results per task. */
+export async function collectStats(
+  client: PrometheusClient,
+  window: string,
+  task: string | undefined,
+): Promise<TaskStats[]> {
+  const queries = Object.entries(statsQueries(window, task)) as [StatsColumn, string][];
+  const results = await Promise.all(queries.map(([, expression]) => client.query(expression)));
+  const byTask = new Map<string, TaskStats>();
+  queries.forEach(([column], index) => {
+    for (const sample of results[index]) {
+      const name = sample.labels.task_name ?? '(none)';
+      const row = byTask.get(name) ?? {
+        task: name,
+        runs: null,
+        ratePerSecond: null,
+        failurePercent: null,
+        p95DurationSeconds: null,
+        p95WaitSeconds: null,
+        lastSuccessAgeSeconds: null,
+      };
+      row[column] = Number.isNaN(sample.value) ? null : sample.value;
+      byTask.set(name, row);
+    }
+  });
+  return [...byTask.values()].sort((a, b) => a.task.localeCompare(b.task));
+}
+
+function show(value: number | null, format: (value: number) => string): string {
+  return value === null ? '-' : format(value);
+}
+
+function formatTable(rows: TaskStats[], since: string): string {
+  if (rows.length === 0) return `no task metrics in the last ${since}\n`;
+  const header = ['TASK', 'RUNS', 'RATE/MIN', 'FAILED', 'P95 DURATION', 'P95 WAIT', 'LAST SUCCESS'];
+  const cells = rows.map((row) => [
+    row.task,
+    show(row.runs, (value) => Math.round(value).toString()),
+    show(row.ratePerSecond, (value) => (value * 60).toFixed(2)),
+    show(row.failurePercent, (value) => `${value.toFixed(1)}%`),
+    show(row.p95DurationSeconds, (value) => formatDuration(value * 1000)),
+    show(row.p95WaitSeconds, (value) => formatDuration(value * 1000)),
+    show(row.lastSuccessAgeSeconds, (value) => `${formatDuration(value * 1000)} ago`),
+  ]);
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...cells.map((row) => row[column].length)),
+  );
+  return `${[header, ...cells]
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
+}
+
+/**
+ * `tasklens stats`: per task rate, failure %, p95 duration and wait, and age of the last success.
+ *
+ * @param argv - the arguments after `stats`
+ * @returns the exit code: 0, 2 on bad arguments, 3 when Prometheus is unreachable
+ */
+export async function statsCommand(
+  argv: string[],
+  output: CommandOutput = processOutput,
+): Promise<number> {
+  let options: StatsArguments;
+  try {
+    options = parseStatsArguments(argv);
+  } catch (error) {
+    output.stderr(`tasklens stats: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (options.help) {
+    output.stdout(USAGE);
+    return EXIT_OK;
+  }
+  try {
+    const rows = await collectStats(
+      new PrometheusClient(options.prometheusUrl),
+      options.window,
+      options.task,
+    );
+    output.stdout(
+      options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, options.since),
+    );
+    return EXIT_OK;
+  } catch (error) {
+    if (!(error instanceof BackendUnreachableError)) throw error;
+    output.stderr(`tasklens stats: ${error.message}\n`);
+    return EXIT_UNREACHABLE;
+  }
+}

@@ -1,0 +1,26 @@
+/** A backend (Jaeger, Prometheus) could not be reached or answered with an error. */
+export class BackendUnreachableError extends Error {
+  override readonly name = 'BackendUnreachableError';
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/** GETs `url` and parses JSON; unreachable backends and error statuses become {@link BackendUnreachableError}. */
+export async function getJson(url: URL, what: string): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new BackendUnreachableError(
+      `${what} at ${url.origin} is not reachable (${cause}); start it with \`tasklens stack up\` or pass its URL`,
+    );
+  }
+  if (!response.ok) {
+    const body = (await response.text()).slice(0, 300);
+    throw new BackendUnreachableError(
+      `${what} answered ${response.status} for ${url.pathname}: ${body}`,
+    );
+  }
+  return response.json();
+}

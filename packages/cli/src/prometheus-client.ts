@@ -1,0 +1,31 @@
+import { getJson } from './http-json.js';
+
+/** One series of an instant query's vector result. */
+export interface PrometheusSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Runs PromQL against Prometheus's HTTP API. */
+export class PrometheusClient {
+  constructor(private readonly baseUrl: string) {}
+
+  /** An instant query; the result must be a vector (NaN values are kept as NaN). */
+  async query(expression: string): Promise<PrometheusSample[]> {
+    const url = new URL('/api/v1/query', this.baseUrl);
+    url.searchParams.set('query', expression);
+    const body = (await getJson(url, 'Prometheus')) as {
+      data: {
+        resultType: string;
+        result: { metric: Record<string, string>; value: [number, string] }[];
+      };
+    };
+    if (body.data.resultType !== 'vector') {
+      throw new Error(`expected a vector from "${expression}", got ${body.data.resultType}`);
+    }
+    return body.data.result.map((series) => ({
+      labels: series.metric,
+      value: Number(series.value[1]),
+    }));
+  }
+}
