@@ -1,4 +1,4 @@
-import { context, diag } from '@opentelemetry/api';
+import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { startTaskAttempt } from '@tasklens/core';
 import type { ExpectedErrors, TaskAttempt, TaskAttemptOptions, TraceMode } from '@tasklens/core';
 import type { Job, Processor } from 'bullmq';
@@ -10,9 +10,9 @@ import type { TaskProcessorOptions } from './types.js';
 type AnyProcessor = Processor<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type ProcessorJob<P extends AnyProcessor> = Parameters<P>[0];
 
-/** What BullMQ's own retry decision reads beside the job: the worker's `maxStartedAttempts`. */
+/** What is read of the worker a job belongs to: its `maxStartedAttempts` and `telemetry`. */
 interface JobWithWorker {
-  queue?: { opts?: { maxStartedAttempts?: number } };
+  queue?: { opts?: { maxStartedAttempts?: number; telemetry?: unknown } };
 }
 
 /** Errors a processor throws to move its job (step jobs, flows, rate limits): not failures. */
@@ -72,7 +72,7 @@ function traceModeOf<J>(job: Job, option: TaskProcessorOptions<J & Job>['traceMo
   return job.repeatJobKey === undefined ? 'parent' : 'link';
 }
 
-function attemptOptions<J>(
+function attemptOptionsOf<J>(
   job: Job,
   options: TaskProcessorOptions<J & Job>,
   expectedErrors: ExpectedErrors,
@@ -109,7 +109,16 @@ function startAttempt<J>(
   expectedErrors: ExpectedErrors,
 ): TaskAttempt | undefined {
   try {
-    return startTaskAttempt(attemptOptions(job, options, expectedErrors));
+    const attemptOptions = attemptOptionsOf(job, options, expectedErrors);
+    // The context active in a worker's loop is the one the Worker was created in (a startup
+    // span, a request), not the job's: only BullMQ's own telemetry makes it the job's span.
+    if (
+      trace.getSpan(context.active()) !== undefined &&
+      (job as unknown as JobWithWorker).queue?.opts?.telemetry === undefined
+    ) {
+      return context.with(ROOT_CONTEXT, startTaskAttempt, undefined, attemptOptions);
+    }
+    return startTaskAttempt(attemptOptions);
   } catch (error) {
     diag.error('tasklens: could not start a task attempt; the job runs uninstrumented', error);
     return undefined;

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
@@ -259,6 +259,34 @@ describe('taskProcessor', () => {
     worker.cancelJob(job.id!, 'user asked');
     await waitUntil(() => processSpans(queueName).length === 1, 'the attempt to end');
     expect(processSpans(queueName)[0].attributes['task.outcome']).toBe('cancelled');
+  });
+
+  it('ignores the span active where the Worker was created: jobs do not join the startup trace', async () => {
+    const queueName = uniqueQueueName('startup');
+    const queue = instrumentQueue(openQueue(queueName));
+    const startup = trace.getTracer('startup-test').startSpan('startup');
+    await context.with(trace.setSpan(context.active(), startup), async () => {
+      startWorker(queueName, () => Promise.resolve());
+      startWorker(queueName, () => Promise.resolve(), { traceMode: 'link' });
+      await sleep(0);
+    });
+    startup.end();
+    for (let index = 0; index < 4; index += 1) await queue.add('index-page', { index });
+    await waitUntil(() => processSpans(queueName).length === 4, 'every job');
+
+    const sends = telemetry.spans().filter((span) => span.name === `send ${queueName}`);
+    const startupTrace = startup.spanContext().traceId;
+    for (const span of processSpans(queueName)) {
+      const send = sends.find(
+        (candidate) =>
+          candidate.attributes['messaging.message.id'] === span.attributes['messaging.message.id'],
+      )!;
+      expect(span.spanContext().traceId).not.toBe(startupTrace);
+      expect(span.links.some((link) => link.context.traceId === startupTrace)).toBe(false);
+      const joined = span.parentSpanContext?.spanId === send.spanContext().spanId;
+      const linked = span.links.some((link) => link.context.spanId === send.spanContext().spanId);
+      expect(joined || linked).toBe(true);
+    }
   });
 
   it("keeps the processor's arity, so that BullMQ passes the abort signal only when asked", () => {
