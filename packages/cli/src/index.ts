@@ -8,3 +8,11 @@ export type { TaskStats } from './commands/stats.js';
 export type { TaskFailure } from './commands/failures.js';
 export type { CommandOutput } from './command-output.js';
 export { parseDuration, formatDuration } from './duration.js';
+export { startStack, stopStack, stackStatus, defaultStateDir } from './stack/stack.js';
+export type {
+  RunningStack,
+  StackEndpoints,
+  StackPorts,
+  StackStatus,
+  StartStackOptions,
+} from './stack/types.js';

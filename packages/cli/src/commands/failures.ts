@@ -123,30 +123,39 @@ function toFailure(trace: JaegerTrace, span: JaegerSpan, client: JaegerClient): 
   };
 }
 
+/** Outcomes of failed attempts; Jaeger v2 matches tags against span attributes, not status. */
+const FAILED_OUTCOMES = ['failure', 'timeout'];
+
+function isFailedTaskSpan(span: JaegerSpan, task: string | undefined): boolean {
+  const errorStatus = tag(span, 'error') === true || tag(span, 'otel.status_code') === 'ERROR';
+  const taskName = tag(span, 'task.name');
+  return errorStatus && taskName !== undefined && (task === undefined || taskName === task);
+}
+
 /** Failed task spans of the given services, newest first, at most `limit`. */
 async function findFailures(options: FailuresArguments): Promise<TaskFailure[]> {
   const client = new JaegerClient(options.jaegerUrl);
   const services = options.service === undefined ? await client.services() : [options.service];
-  const tags: Record<string, string> = { error: 'true' };
-  if (options.task !== undefined) tags['task.name'] = options.task;
   const endMs = Date.now();
   const failures: TaskFailure[] = [];
   const seen = new Set<string>();
   for (const service of services) {
-    const traces = await client.findTraces(
-      service,
-      tags,
-      endMs - options.sinceMs,
-      endMs,
-      options.limit,
-    );
-    for (const trace of traces) {
-      for (const span of trace.spans) {
-        const failed = tag(span, 'error') === true && tag(span, 'task.name') !== undefined;
-        const wanted = options.task === undefined || tag(span, 'task.name') === options.task;
-        if (!failed || !wanted || seen.has(span.spanID)) continue;
-        seen.add(span.spanID);
-        failures.push(toFailure(trace, span, client));
+    for (const outcome of FAILED_OUTCOMES) {
+      const tags: Record<string, string> = { 'task.outcome': outcome };
+      if (options.task !== undefined) tags['task.name'] = options.task;
+      const traces = await client.findTraces(
+        service,
+        tags,
+        endMs - options.sinceMs,
+        endMs,
+        options.limit,
+      );
+      for (const trace of traces) {
+        for (const span of trace.spans) {
+          if (!isFailedTaskSpan(span, options.task) || seen.has(span.spanID)) continue;
+          seen.add(span.spanID);
+          failures.push(toFailure(trace, span, client));
+        }
       }
     }
   }

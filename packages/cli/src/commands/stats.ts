@@ -46,10 +46,18 @@ interface StatsArguments {
   json: boolean;
 }
 
-/** A PromQL label selector from matchers such as `task_name="backup"`; empty for none. */
-function selector(...matchers: (string | undefined)[]): string {
-  const present = matchers.filter((matcher) => matcher !== undefined);
-  return present.length === 0 ? '' : `{${present.join(',')}}`;
+/** A PromQL label selector from matchers such as `task_name="backup"`. */
+function selector(...matchers: string[]): string {
+  return `{${matchers.join(',')}}`;
+}
+
+/**
+ * How much a cumulative series grew within the window, counting series born inside it from zero.
+ * Every process reports its own series (service.instance.id), so a short-lived one, such as a
+ * `tasklens run`, leaves a single sample: `increase()` would count it as nothing.
+ */
+function growth(series: string, window: string): string {
+  return `((last_over_time(${series}[${window}]) - ${series} offset ${window}) or last_over_time(${series}[${window}]))`;
 }
 
 /** The PromQL of each column over a window such as `3600s`, optionally for one task. */
@@ -57,19 +65,21 @@ export function statsQueries(
   window: string,
   task: string | undefined,
 ): Record<StatsColumn, string> {
-  const taskMatcher = task === undefined ? undefined : `task_name=${JSON.stringify(task)}`;
+  const taskMatcher = task === undefined ? 'task_name!=""' : `task_name=${JSON.stringify(task)}`;
   const all = selector(taskMatcher);
   const failed = selector('task_outcome=~"failure|timeout"', taskMatcher);
-  const rate = (series: string): string => `sum by (task_name) (rate(${series}[${window}]))`;
+  const seconds = Number.parseInt(window, 10);
+  const runs = (matchers: string): string =>
+    `sum by (task_name) (${growth(`task_duration_seconds_count${matchers}`, window)})`;
   const p95 = (histogram: string): string =>
-    `histogram_quantile(0.95, sum by (task_name, le) (rate(${histogram}_bucket${all}[${window}])))`;
+    `histogram_quantile(0.95, sum by (task_name, le) (${growth(`${histogram}_bucket${all}`, window)}))`;
   return {
-    runs: `sum by (task_name) (increase(task_duration_seconds_count${all}[${window}]))`,
-    ratePerSecond: rate(`task_duration_seconds_count${all}`),
-    failurePercent: `100 * ${rate(`task_duration_seconds_count${failed}`)} / ${rate(`task_duration_seconds_count${all}`)}`,
+    runs: runs(all),
+    ratePerSecond: `${runs(all)} / ${seconds}`,
+    failurePercent: `100 * (${runs(failed)} or (${runs(all)} * 0)) / ${runs(all)}`,
     p95DurationSeconds: p95('task_duration_seconds'),
     p95WaitSeconds: p95('task_wait_duration_seconds'),
-    lastSuccessAgeSeconds: `time() - max by (task_name) (task_last_success_seconds${all})`,
+    lastSuccessAgeSeconds: `time() - max by (task_name) (max_over_time(task_last_success_seconds${all}[${window}]))`,
   };
 }
 
@@ -119,7 +129,7 @@ export async function collectStats(
   const byTask = new Map<string, TaskStats>();
   queries.forEach(([column], index) => {
     for (const sample of results[index]) {
-      const name = sample.labels.task_name ?? '(none)';
+      const name = sample.labels.task_name ?? '';
       const row = byTask.get(name) ?? {
         task: name,
         runs: null,

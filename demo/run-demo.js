@@ -1,0 +1,113 @@
+// `npm run demo`: tasks through a real queue, visible in Jaeger and Prometheus. Starts the native
+// stack (collector, Prometheus, Jaeger on 127.0.0.1) unless it already runs, a worker and a
+// producer process on BullMQ/Redis with quick, slow, retried and failing tasks, waits until the
+// telemetry has arrived, then shows the failing tasks and per-task stats the way an on-call
+// engineer would look them up.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
+import {
+  defaultStateDir,
+  failuresCommand,
+  startStack,
+  stackStatus,
+  statsCommand,
+} from '@tasklens/cli';
+import { QUEUE } from './tasks.js';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const connection = { host: '127.0.0.1', port: 6379 };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const step = (text) => console.log(`\n== ${text}`);
+
+async function ensureStack() {
+  const status = await stackStatus(defaultStateDir());
+  if (status.recorded && status.components.every((component) => component.ready)) {
+    console.log('the native stack is already running');
+    return status.endpoints;
+  }
+  const stack = await startStack();
+  return stack.endpoints;
+}
+
+function startNode(script, env) {
+  const child = spawn(process.execPath, [here(script)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited };
+}
+
+async function waitUntilDrained(queue) {
+  for (let waited = 0; waited < 120_000; waited += 500) {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    if (Object.values(counts).every((count) => count === 0)) return;
+    await sleep(500);
+  }
+  throw new Error(`the demo queue ${QUEUE} did not drain within 2 minutes`);
+}
+
+async function waitFor(what, check) {
+  const started = Date.now();
+  while (Date.now() - started < 30_000) {
+    if (await check()) return console.log(`${what}: visible after ${Date.now() - started} ms`);
+    await sleep(500);
+  }
+  throw new Error(`${what} did not show up within 30 s`);
+}
+
+step('starting the native stack (collector, Prometheus, Jaeger)');
+const endpoints = await ensureStack();
+const telemetryEnv = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp,
+  OTEL_METRIC_EXPORT_INTERVAL: '2000',
+};
+
+const queue = new Queue(QUEUE, { connection });
+await queue.obliterate({ force: true });
+
+step('worker and producer on BullMQ (Redis 127.0.0.1:6379)');
+const worker = startNode('./worker.js', telemetryEnv);
+const producer = startNode('./producer.js', telemetryEnv);
+if ((await producer.exited) !== 0) throw new Error('the demo producer failed');
+await waitUntilDrained(queue);
+await queue.close();
+worker.child.kill('SIGTERM');
+await worker.exited;
+
+step('waiting for the telemetry to reach Jaeger and Prometheus');
+const silent = { stdout: () => undefined, stderr: () => undefined };
+const jaegerUrl = endpoints.jaegerQuery;
+const prometheusUrl = endpoints.prometheus;
+await waitFor('failed charge-card spans in Jaeger', async () => {
+  let found = [];
+  await failuresCommand(
+    ['--task', 'charge-card', '--since', '15m', '--json', '--jaeger-url', jaegerUrl],
+    {
+      ...silent,
+      stdout: (text) => (found = JSON.parse(text)),
+    },
+  );
+  return found.length > 0;
+});
+await waitFor('task_duration_seconds_count in Prometheus', async () => {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?query=task_duration_seconds_count`);
+  const body = await response.json();
+  return body.data?.result?.length > 0;
+});
+
+step('tasklens failures --since 15m');
+await failuresCommand(['--since', '15m', '--limit', '8', '--jaeger-url', jaegerUrl]);
+step('tasklens stats --since 15m');
+await statsCommand(['--since', '15m', '--prometheus-url', prometheusUrl]);
+
+step('where to look');
+console.log(
+  `Jaeger API     ${jaegerUrl}/api/traces?service=demo-worker&tags=%7B%22error%22%3A%22true%22%7D`,
+);
+console.log(
+  `Prometheus     ${prometheusUrl}/graph?g0.expr=sum%20by%20(task_name%2C%20task_outcome)%20(task_duration_seconds_count)`,
+);
+console.log('CLI            npx tasklens failures --since 1h   |   npx tasklens stats');
+console.log('The stack keeps running for you to explore: stop it with `npx tasklens stack down`.');
