@@ -1,20 +1,15 @@
 import { parseArgs } from 'node:util';
 
+import { processOutput } from '../command-output.js';
+import type { CommandOutput } from '../command-output.js';
+
 import { defaultStateDir, stackStatus, startStack, stopStack } from '../stack/stack.js';
 import type { StackStatus, StopStackResult } from '../stack/types.js';
-
-/** Where {@link stackCommand} writes; defaults to the process's stdout and stderr. */
-export interface CommandOutput {
-  /** Normal output. */
-  stdout: (text: string) => void;
-  /** Errors and progress. */
-  stderr: (text: string) => void;
-}
 
 const USAGE = `Usage: tasklens stack <up|down|status> [--state-dir DIR] [--json]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
-Prometheus (9090) and Jaeger (query API and UI on 16686).
+Prometheus (9090) and Jaeger (query API on 16686; the UI comes with the Jaeger image).
 
 Commands:
   up       start the stack and wait until every component is ready
@@ -32,11 +27,6 @@ Environment:
 
 The binaries come from \`bash scripts/setup.sh\`.
 `;
-
-const defaultOutput: CommandOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
 
 function formatStatus(status: StackStatus): string {
   if (!status.recorded) {
@@ -84,7 +74,7 @@ function formatStopped(result: StopStackResult): string {
  */
 export async function stackCommand(
   argv: string[],
-  output: CommandOutput = defaultOutput,
+  output: CommandOutput = processOutput,
 ): Promise<number> {
   let parsed;
   try {
