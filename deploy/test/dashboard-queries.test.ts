@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+import { dashboardPanels, dashboardQueries, substituteVariables } from './dashboard-queries.js';
+import { REPO_DIR, runTool } from './run-tool.js';
+
+interface DashboardJson {
+  uid: string;
+  templating: { list: { name: string; type: string; query: unknown }[] };
+  panels: {
+    title: string;
+    datasource: { uid: string };
+    fieldConfig: { defaults: { links?: { url: string }[] } };
+  }[];
+}
+
+const dashboard: unknown = JSON.parse(
+  readFileSync(join(REPO_DIR, 'deploy/grafana/dashboards/tasklens.json'), 'utf8'),
+);
+const typed = dashboard as DashboardJson;
+
+describe('substituteVariables', () => {
+  it('replaces $name, ${name}, ${name:format} and [[name]]', () => {
+    expect(
+      substituteVariables('a{job=~"$job", t=~"${task_name}", q=~"${task_queue:regex}"}[[__range]]'),
+    ).toBe('a{job=~".+", t=~".+", q=~".*"}1h');
+  });
+
+  it('throws on a variable it has no value for', () => {
+    expect(() => substituteVariables('rate(x[$unknown])')).toThrow('$unknown');
+  });
+});
+
+describe('tasklens dashboard queries', () => {
+  const queries = dashboardQueries(dashboard);
+
+  it('gives every panel at least one query', () => {
+    const panels = dashboardPanels(dashboard);
+    expect(panels.length).toBeGreaterThanOrEqual(8);
+    for (const panel of panels) {
+      const own = queries.filter((query) => query.panelId === panel.id);
+      expect(own.length, `panel "${String(panel.title)}" has no query`).toBeGreaterThan(0);
+    }
+  });
+
+  it('leaves no variable unsubstituted', () => {
+    for (const query of queries) expect(query.expr).not.toContain('$');
+  });
+
+  it('are valid PromQL (promtool parses each as a recording rule)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tasklens-dashboard-'));
+    try {
+      const rules = queries.map(
+        (query, index) =>
+          `      - record: dashboard_query_${index}\n        expr: ${JSON.stringify(query.expr)}\n`,
+      );
+      const file = join(dir, 'dashboard-queries.yml');
+      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('')}`);
+      const result = runTool('promtool', ['check', 'rules', file]);
+      expect(result.status, result.output).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has uid tasklens-tasks and picks its data sources through variables', () => {
+    expect(typed.uid).toBe('tasklens-tasks');
+    const variables = new Map(typed.templating.list.map((variable) => [variable.name, variable]));
+    expect(variables.get('prometheus')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    expect(variables.get('jaeger')).toMatchObject({ type: 'datasource', query: 'jaeger' });
+    for (const name of ['job', 'task_name', 'task_queue']) {
+      expect(variables.get(name)?.type, name).toBe('query');
+    }
+    for (const panel of typed.panels) expect(panel.datasource.uid).toBe('${prometheus}');
+  });
+
+  it('links the failure panels to the failing traces of the task in Jaeger', () => {
+    const failurePanels = typed.panels.filter((panel) => /fail/i.test(panel.title));
+    expect(failurePanels.length).toBeGreaterThanOrEqual(2);
+    for (const panel of failurePanels) {
+      const urls = (panel.fieldConfig.defaults.links ?? []).map((link) => link.url);
+      const jaegerSearch = urls.find((url) => url.startsWith('${jaeger_url}/search?'));
+      expect(jaegerSearch, panel.title).toBeDefined();
+      expect(jaegerSearch).toContain('service=${__field.labels.job');
+      expect(decodeURIComponent(jaegerSearch ?? '')).toContain(
+        '{"error":"true","task.name":"${__field.labels.task_name',
+      );
+    }
+  });
+});

@@ -1,0 +1,27 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root, whatever directory the tests run from. */
+export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Exit status and combined stdout + stderr of one run of a command-line tool. */
+export interface ToolResult {
+  readonly status: number | null;
+  readonly output: string;
+}
+
+/**
+ * Runs a tool installed by scripts/setup.sh (promtool, amtool) from the repository root. A missing
+ * tool is an error that says how to install it, so a test never passes by skipping the check.
+ */
+export function runTool(tool: string, args: readonly string[]): ToolResult {
+  const result = spawnSync(tool, args, { cwd: REPO_DIR, encoding: 'utf8', timeout: 120_000 });
+  if (result.error !== undefined) {
+    const code = (result.error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new Error(`${tool} is not installed: run bash scripts/setup.sh`);
+    }
+    throw result.error;
+  }
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
