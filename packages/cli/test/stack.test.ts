@@ -4,10 +4,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { stackStatus, startStack, stopStack } from '../src/stack/stack.js';
+import { eventually } from './support/eventually.js';
 import type { RunningStack, StackComponentState, StackPorts } from '../src/stack/types.js';
 
 // Ports far from the defaults, so a stack the user left running does not get in the way.
@@ -28,26 +28,6 @@ const PORTS: StackPorts = {
 const SERVICE_NAME = 'tasklens-stack-test';
 const INSTANCE_ID = `instance-${randomBytes(4).toString('hex')}`;
 const TASK_NAME = `stack-test-${randomBytes(4).toString('hex')}`;
-
-/** Polls `probe` until it returns a value; fails with `what` after `limitMs`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 45_000) {
-  const deadline = Date.now() + limitMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) {
-        return value;
-      }
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what} did not happen (last error: ${String(lastError)})`);
-    }
-    await sleep(500);
-  }
-}
 
 function isAlive(pid: number): boolean {
   if (!existsSync(`/proc/${pid}`)) {

@@ -19,6 +19,7 @@ export const DEFAULTS = {
   otlpTimeoutMs: 10_000,
   metricExportIntervalMs: 60_000,
   metricExportTimeoutMs: 30_000,
+  spanExportDelayMs: 1_000,
   prometheusHost: 'localhost',
   prometheusPort: 9464,
   sampler: 'parentbased_always_on',
@@ -288,6 +289,11 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
       variable(env, 'OTEL_METRIC_EXPORT_TIMEOUT'),
     DEFAULTS.metricExportTimeoutMs,
   );
+  const spanExportDelayMs = parseMilliseconds(
+    option('spanExportDelayMs', options.spanExportDelayMs) ??
+      variable(env, 'OTEL_BSP_SCHEDULE_DELAY'),
+    DEFAULTS.spanExportDelayMs,
+  );
   const prometheusPort =
     option('prometheusPort', options.prometheusPort) ??
     variable(env, 'OTEL_EXPORTER_PROMETHEUS_PORT');
@@ -317,6 +323,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
     metricExportIntervalMs,
     // The SDK rejects a push timeout longer than the interval.
     metricExportTimeoutMs: Math.min(metricExportTimeoutMs, metricExportIntervalMs),
+    spanExportDelayMs,
     prometheusHost: prometheusHost ? String(prometheusHost.value) : DEFAULTS.prometheusHost,
     prometheusPort: prometheusPort
       ? parseInteger(prometheusPort, 0, 65_535)

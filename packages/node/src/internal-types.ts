@@ -23,6 +23,7 @@ export interface ResolvedTelemetryConfig {
   otlpMetrics: OtlpSignalConfig;
   metricExportIntervalMs: number;
   metricExportTimeoutMs: number;
+  spanExportDelayMs: number;
   prometheusHost: string;
   prometheusPort: number;
   sampler: SamplerName;

@@ -42,7 +42,10 @@ export function createTracerProvider(
     resource,
     sampler: createSampler(config.sampler, config.samplerArg),
     spanProcessors: config.tracesExporters.map(
-      (name) => new BatchSpanProcessor(createSpanExporter(name, config, failures)),
+      (name) =>
+        new BatchSpanProcessor(createSpanExporter(name, config, failures), {
+          scheduledDelayMillis: config.spanExportDelayMs,
+        }),
     ),
   });
 }

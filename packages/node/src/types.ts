@@ -76,6 +76,12 @@ export interface TelemetryOptions {
    */
   metricExportTimeoutMs?: number;
   /**
+   * Longest time a finished span waits in the batch before it is exported, in ms.
+   * Env `OTEL_BSP_SCHEDULE_DELAY`; default 1000 (the SDK's own default is 5000: tasks are few
+   * and someone is usually waiting to see a failed one).
+   */
+  spanExportDelayMs?: number;
+  /**
    * Interface the Prometheus pull endpoint listens on. Env `OTEL_EXPORTER_PROMETHEUS_HOST`;
    * default `localhost`.
    */

@@ -34,6 +34,7 @@ describe('resolveConfig defaults', () => {
       otlpMetrics: { url: 'http://localhost:4318/v1/metrics', headers: {}, timeoutMs: 5_000 },
       metricExportIntervalMs: 60_000,
       metricExportTimeoutMs: 30_000,
+      spanExportDelayMs: 1000,
       prometheusHost: 'localhost',
       prometheusPort: 9464,
       sampler: 'parentbased_always_on',
@@ -242,6 +243,14 @@ describe('resolveConfig metrics, Prometheus, sampler and flush', () => {
     );
     expect(config.metricExportIntervalMs).toBe(2000);
     expect(config.metricExportTimeoutMs).toBe(700);
+  });
+
+  it('exports spans after 1 s by default, OTEL_BSP_SCHEDULE_DELAY and the option overriding it', () => {
+    expect(fromEnv({}).spanExportDelayMs).toBe(1000);
+    expect(fromEnv({ OTEL_BSP_SCHEDULE_DELAY: '250' }).spanExportDelayMs).toBe(250);
+    expect(
+      fromEnv({ OTEL_BSP_SCHEDULE_DELAY: '250' }, { spanExportDelayMs: 50 }).spanExportDelayMs,
+    ).toBe(50);
   });
 
   it('reads the Prometheus host and port, options over environment', () => {

@@ -1,0 +1,244 @@
+/*
+ * The collector bridge end to end on the real binaries: a BullMQ producer process and a worker
+ * process export OTLP to the collector, which feeds Jaeger and Prometheus; the failing task is
+ * then found the way users find it (Jaeger's API, PromQL, `tasklens failures`).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failuresCommand } from '../src/commands/failures.js';
+import type { TaskFailure } from '../src/commands/failures.js';
+import { startStack } from '../src/stack/stack.js';
+import type { RunningStack } from '../src/stack/types.js';
+import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { eventually } from './support/eventually.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const QUEUE = `e2e-${randomBytes(4).toString('hex')}`;
+const PORTS = {
+  otlpGrpc: 34317,
+  otlpHttp: 34318,
+  collectorHealth: 33133,
+  collectorTelemetry: 38888,
+  prometheus: 39090,
+  jaegerOtlpGrpc: 34417,
+  jaegerOtlpHttp: 34418,
+  jaegerQueryHttp: 36686,
+  jaegerQueryGrpc: 36685,
+  jaegerHealth: 34133,
+  jaegerTelemetry: 34269,
+};
+
+interface Settled {
+  name: string;
+  outcome: 'completed' | 'failed';
+  endedAt: number;
+}
+
+let stack: RunningStack;
+let stateDir: string;
+
+function nodeProcess(script: string, onLine?: (line: string) => void) {
+  const child = spawn(process.execPath, [join(FIXTURES, script)], {
+    env: {
+      ...process.env,
+      QUEUE,
+      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) onLine?.(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, exited };
+}
+
+async function getJson(url: string): Promise<unknown> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+interface JaegerSpanJson {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  references: { refType: string; spanID: string }[];
+  tags: { key: string; value: unknown }[];
+  processID: string;
+}
+interface JaegerTraceJson {
+  traceID: string;
+  spans: JaegerSpanJson[];
+  processes: Record<string, { serviceName: string }>;
+}
+
+const tag = (span: JaegerSpanJson, key: string): unknown =>
+  span.tags.find((candidate) => candidate.key === key)?.value;
+
+async function promQuery(
+  expression: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const url = new URL('/api/v1/query', stack.endpoints.prometheus);
+  url.searchParams.set('query', expression);
+  const body = (await getJson(url.toString())) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  return body.data.result;
+}
+
+beforeAll(async () => {
+  await requireRedis();
+  stateDir = await mkdtemp(join(tmpdir(), 'tasklens-e2e-'));
+  stack = await startStack({ stateDir, ports: PORTS });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('producer → BullMQ → worker → collector → Jaeger and Prometheus', () => {
+  it('finds the failing task as one ERROR trace, as metrics and with tasklens failures', async () => {
+    const settled: Settled[] = [];
+    const worker = nodeProcess('bridge-worker.mjs', (line) =>
+      settled.push(JSON.parse(line) as Settled),
+    );
+    const producer = nodeProcess('bridge-producer.mjs');
+    expect(await producer.exited).toBe(0);
+    await eventually('the worker settling 3 attempts', () =>
+      Promise.resolve(settled.length >= 3 ? true : undefined),
+    );
+    const failedAt = Math.max(
+      ...settled
+        .filter((attempt) => attempt.outcome === 'failed')
+        .map((attempt) => attempt.endedAt),
+    );
+
+    // Traces: the producer's send span and both failed attempts in one trace, in Jaeger.
+    const trace = await eventually('the failing trace in Jaeger', async () => {
+      const url = new URL('/api/traces', stack.endpoints.jaegerQuery);
+      url.searchParams.set('service', 'e2e-worker');
+      url.searchParams.set(
+        'tags',
+        JSON.stringify({ 'task.name': 'charge-card', 'messaging.destination.name': QUEUE }),
+      );
+      url.searchParams.set('lookback', '1h');
+      const body = (await getJson(url.toString())) as { data: JaegerTraceJson[] };
+      const found = body.data.find(
+        (candidate) =>
+          candidate.spans.filter((span) => span.operationName === `process ${QUEUE}`).length ===
+            2 && candidate.spans.some((span) => span.operationName === `send ${QUEUE}`),
+      );
+      return found;
+    });
+    const jaegerLatencyMs = Date.now() - failedAt;
+
+    const send = trace.spans.find((span) => span.operationName === `send ${QUEUE}`);
+    const attempts = trace.spans
+      .filter((span) => span.operationName === `process ${QUEUE}`)
+      .sort((a, b) => Number(tag(a, 'task.attempt')) - Number(tag(b, 'task.attempt')));
+    expect(trace.processes[send?.processID ?? '']?.serviceName).toBe('e2e-producer');
+    expect(tag(send!, 'span.kind')).toBe('producer');
+    for (const [index, span] of attempts.entries()) {
+      expect(trace.processes[span.processID]?.serviceName).toBe('e2e-worker');
+      expect(span.references).toContainEqual(
+        expect.objectContaining({ refType: 'CHILD_OF', spanID: send?.spanID }),
+      );
+      expect({
+        kind: tag(span, 'span.kind'),
+        status: tag(span, 'otel.status_code'),
+        errorType: tag(span, 'error.type'),
+        attempt: tag(span, 'task.attempt'),
+        retrying: tag(span, 'task.retrying'),
+      }).toEqual({
+        kind: 'consumer',
+        status: 'ERROR',
+        errorType: 'PaymentDeclinedError',
+        attempt: index + 1,
+        retrying: index === 0 ? true : undefined,
+      });
+    }
+
+    // Metrics: the failures by outcome, and every documented series name, in Prometheus.
+    const failures = await eventually('task_duration_seconds_count for the failures', async () => {
+      const result = await promQuery(
+        `task_duration_seconds_count{task_queue="${QUEUE}",task_name="charge-card",task_outcome="failure"}`,
+      );
+      return result.length > 0 && result[0].value[1] === '2' ? result : undefined;
+    });
+    const prometheusLatencyMs = Date.now() - failedAt;
+    expect(failures[0].metric).toMatchObject({
+      job: 'e2e-worker',
+      messaging_system: 'bullmq',
+      error_type: 'PaymentDeclinedError',
+    });
+    const documented = [
+      'task_duration_seconds_bucket',
+      'task_duration_seconds_sum',
+      'task_duration_seconds_count',
+      'task_wait_duration_seconds_bucket',
+      'task_wait_duration_seconds_sum',
+      'task_wait_duration_seconds_count',
+      'task_active',
+      'task_retries_total',
+      'task_last_success_seconds',
+    ];
+    const present = await eventually('every documented series', async () => {
+      const names = (await getJson(
+        `${stack.endpoints.prometheus}/api/v1/label/__name__/values`,
+      )) as { data: string[] };
+      return documented.every((name) => names.data.includes(name)) ? names.data : undefined;
+    });
+    expect(present).toEqual(expect.arrayContaining(documented));
+    expect(await promQuery(`task_retries_total{task_queue="${QUEUE}"}`)).toMatchObject([
+      { metric: { task_name: 'charge-card' }, value: [expect.any(Number), '1'] },
+    ]);
+
+    // The on-call view.
+    let printed = '';
+    const code = await failuresCommand(
+      [
+        '--service',
+        'e2e-worker',
+        '--task',
+        'charge-card',
+        '--since',
+        '15m',
+        '--json',
+        '--jaeger-url',
+        stack.endpoints.jaegerQuery,
+      ],
+      { stdout: (text) => (printed += text), stderr: (text) => (printed += text) },
+    );
+    expect(code).toBe(0);
+    const listed = (JSON.parse(printed) as TaskFailure[]).filter(
+      (failure) => failure.queue === QUEUE,
+    );
+    expect(listed.map((failure) => [failure.attempt, failure.errorType, failure.traceId])).toEqual([
+      [2, 'PaymentDeclinedError', trace.traceID],
+      [1, 'PaymentDeclinedError', trace.traceID],
+    ]);
+    expect(listed[0]).toMatchObject({
+      service: 'e2e-worker',
+      message: 'card declined by issuer',
+      retrying: false,
+    });
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    console.log(
+      `end of the failed task → visible in Jaeger after ${jaegerLatencyMs} ms, in Prometheus after ${prometheusLatencyMs} ms (measured ${new Date().toISOString()})`,
+    );
+  }, 180_000);
+});
