@@ -3,10 +3,9 @@
 import { Queue } from 'bullmq';
 import { instrumentQueue } from '@tasklens/bullmq';
 import { startTelemetry } from '@tasklens/node';
-import { QUEUE, workload } from './tasks.js';
+import { connection, QUEUE, workload } from './tasks.js';
 
 const telemetry = startTelemetry({ serviceName: 'demo-producer' });
-const connection = { host: '127.0.0.1', port: 6379 };
 const queue = instrumentQueue(new Queue(QUEUE, { connection }));
 
 let sent = 0;

@@ -13,10 +13,9 @@ import {
   stackStatus,
   statsCommand,
 } from '@tasklens/cli';
-import { QUEUE } from './tasks.js';
+import { connection, QUEUE } from './tasks.js';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
-const connection = { host: '127.0.0.1', port: 6379 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const step = (text) => console.log(`\n== ${text}`);
 

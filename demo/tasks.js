@@ -2,6 +2,12 @@
 // often the producer sends it. Names are task names (metric labels): kinds of work, never ids.
 export const QUEUE = 'demo-jobs';
 
+/** Redis, from REDIS_HOST / REDIS_PORT (docker-compose.yml sets them), else 127.0.0.1:6379. */
+export const connection = {
+  host: process.env.REDIS_HOST ?? '127.0.0.1',
+  port: Number(process.env.REDIS_PORT ?? 6379),
+};
+
 export class PaymentDeclinedError extends Error {}
 export class MailServerBusyError extends Error {}
 

@@ -3,10 +3,9 @@
 import { Worker } from 'bullmq';
 import { taskProcessor } from '@tasklens/bullmq';
 import { startTelemetry } from '@tasklens/node';
-import { behaviours, QUEUE } from './tasks.js';
+import { behaviours, connection, QUEUE } from './tasks.js';
 
 const telemetry = startTelemetry({ serviceName: 'demo-worker', handleSignals: false });
-const connection = { host: '127.0.0.1', port: 6379 };
 
 let completed = 0;
 let failed = 0;
