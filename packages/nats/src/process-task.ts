@@ -76,7 +76,7 @@ class Delivery {
 
   /** `working()`: the broker restarts its ack wait, so does the settle timeout. */
   extend(): void {
-    if (this.settlement === undefined) this.timer?.refresh();
+    if (this.settlement === undefined && !this.attempt.ended) this.timer?.refresh();
   }
 
   handlerResolved(): void {
@@ -167,6 +167,12 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     const deliveryCount = info.deliveryCount;
     const maxDeliver =
       options.maxDeliver !== undefined && options.maxDeliver > 0 ? options.maxDeliver : undefined;
+    const settleTimeoutMs =
+      options.settleTimeoutMs !== undefined &&
+      Number.isFinite(options.settleTimeoutMs) &&
+      options.settleTimeoutMs > 0
+        ? options.settleTimeoutMs
+        : DEFAULT_SETTLE_TIMEOUT_MS;
     const attempt = startTaskAttempt({
       name: options.name ?? info.stream,
       queue: options.queue ?? info.stream,
@@ -183,12 +189,6 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
       expectedErrors: options.expectedErrors,
       attributes: { ...options.attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer },
     });
-    const settleTimeoutMs =
-      options.settleTimeoutMs !== undefined &&
-      Number.isFinite(options.settleTimeoutMs) &&
-      options.settleTimeoutMs > 0
-        ? options.settleTimeoutMs
-        : DEFAULT_SETTLE_TIMEOUT_MS;
     const delivery = new Delivery(
       attempt,
       new DeliveryTaskContext(deliveryCount, attempt.span),
