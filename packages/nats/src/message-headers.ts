@@ -35,9 +35,9 @@ export function readIncomingHeaders(msg: JsMsg): IncomingHeaders {
       if (key === MSG_ID_HEADER) {
         msgId = values[0];
       } else if (key === ENQUEUED_AT_KEY || fields.includes(key)) {
-        carrier ??= Object.create(null) as TaskCarrier;
         const value = values[0];
-        if (value !== undefined) carrier[key] = value;
+        // Only these known keys are written, so a plain object is safe here.
+        if (value !== undefined) (carrier ??= {})[key] = value;
       }
     }
     return { carrier, msgId };

@@ -187,7 +187,10 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
         carrier?.[ENQUEUED_AT_KEY] === undefined ? info.timestampNanos / 1e6 : undefined,
       traceMode: options.traceMode,
       expectedErrors: options.expectedErrors,
-      attributes: { ...options.attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer },
+      attributes:
+        options.attributes === undefined
+          ? { [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer }
+          : { ...options.attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer },
     });
     const delivery = new Delivery(
       attempt,
