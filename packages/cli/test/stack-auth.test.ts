@@ -20,6 +20,7 @@ const PORTS: StackPorts = {
   jaegerQueryGrpc: 25685,
   jaegerHealth: 25134,
   jaegerTelemetry: 25269,
+  alertmanager: 25093,
 };
 
 const TOKEN = randomBytes(16).toString('hex');

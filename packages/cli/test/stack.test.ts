@@ -23,6 +23,7 @@ const PORTS: StackPorts = {
   jaegerQueryGrpc: 26685,
   jaegerHealth: 24133,
   jaegerTelemetry: 24269,
+  alertmanager: 29093,
 };
 
 const SERVICE_NAME = 'tasklens-stack-test';
@@ -78,8 +79,9 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
     await rm(stateDir, { recursive: true, force: true });
   }, 60_000);
 
-  it('starts the three components and reports them ready', async () => {
+  it('starts the four components and reports them ready', async () => {
     expect(started.map((component) => component.name)).toEqual([
+      'alertmanager',
       'prometheus',
       'jaeger',
       'collector',
@@ -89,10 +91,27 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
     expect(
       status.components.map((component) => [component.name, component.running, component.ready]),
     ).toEqual([
+      ['alertmanager', true, true],
       ['prometheus', true, true],
       ['jaeger', true, true],
       ['collector', true, true],
     ]);
+  });
+
+  it('has Prometheus send its alerts to the stack Alertmanager', async () => {
+    const active = await eventually('Prometheus discovering Alertmanager', async () => {
+      const body = (await (
+        await fetch(`${stack!.endpoints.prometheus}/api/v1/alertmanagers`)
+      ).json()) as { data: { activeAlertmanagers: { url: string }[] } };
+      return body.data.activeAlertmanagers.length > 0 ? body.data.activeAlertmanagers : undefined;
+    });
+    expect(active.map((entry) => entry.url)).toEqual([
+      `${stack!.endpoints.alertmanager}/api/v2/alerts`,
+    ]);
+    const status = (await (
+      await fetch(`${stack!.endpoints.alertmanager}/api/v2/status`)
+    ).json()) as { cluster: { status: string; peers?: unknown[] } };
+    expect(status.cluster.status).toBe('disabled');
   });
 
   it('refuses a second start from the same state directory', async () => {
@@ -223,6 +242,7 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
   it('stops every process it started and frees the ports', async () => {
     const result = await stopStack(stateDir);
     expect(result.components.map((component) => component.name)).toEqual([
+      'alertmanager',
       'prometheus',
       'jaeger',
       'collector',

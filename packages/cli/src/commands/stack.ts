@@ -9,7 +9,9 @@ import type { StackStatus, StopStackResult } from '../stack/types.js';
 const USAGE = `Usage: tasklens stack <up|down|status> [--state-dir DIR] [--json]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
-Prometheus (9090) and Jaeger (query API on 16686; the UI comes with the Jaeger image).
+Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
+deploy/alertmanager/alertmanager.yml, http://127.0.0.1:9094/alerts) and Jaeger (query API on
+16686; the UI comes with the Jaeger image).
 
 Commands:
   up       start the stack and wait until every component is ready
@@ -34,7 +36,7 @@ function formatStatus(status: StackStatus): string {
   }
   const lines = status.components.map(
     (component) =>
-      `${component.name.padEnd(10)} pid ${String(component.pid).padEnd(8)} ` +
+      `${component.name.padEnd(12)} pid ${String(component.pid).padEnd(8)} ` +
       `${component.running ? 'running' : 'stopped'}${component.ready ? ', ready' : ''}  ${component.logFile}`,
   );
   const endpoints = status.endpoints;
@@ -42,6 +44,7 @@ function formatStatus(status: StackStatus): string {
     lines.push(
       `OTLP/HTTP ${endpoints.otlpHttp}  OTLP/gRPC ${endpoints.otlpGrpc}`,
       `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
+      `Alertmanager ${endpoints.alertmanager}`,
     );
   }
   return `${lines.join('\n')}\n`;

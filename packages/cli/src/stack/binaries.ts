@@ -50,7 +50,9 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
  * Where scripts/ensure-binaries.sh puts the collector and Jaeger, computed the same way from
  * deploy/versions.json: `<cache>/bin/<binary>-<version>-<hash>/<binary>`, where hash is the first 12
  * hex digits of the SHA-256 of the collector's builder manifest, or of `<module>@<moduleVersion>`
- * for Jaeger. Prometheus is looked up on PATH (Debian's package). Nothing is checked here.
+ * for Jaeger. Prometheus and Alertmanager are looked up on PATH (Debian's packages name the latter
+ * `prometheus-alertmanager`; an upstream build's `alertmanager` is accepted too). Nothing is
+ * checked here.
  */
 export async function expectedBinaryPaths(
   repoDir: string,
@@ -68,6 +70,10 @@ export async function expectedBinaryPaths(
     collector: join(binDir, collectorDir, collector.binary),
     jaeger: join(binDir, jaegerDir, jaeger.binary),
     prometheus: (await findOnPath('prometheus', env)) ?? 'prometheus',
+    alertmanager:
+      (await findOnPath('prometheus-alertmanager', env)) ??
+      (await findOnPath('alertmanager', env)) ??
+      'prometheus-alertmanager',
   };
 }
 

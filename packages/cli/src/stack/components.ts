@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import type { ComponentDefinition } from './internal-types.js';
+import type { ComponentDefinition, GeneratedConfigOptions } from './internal-types.js';
 import type { StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
@@ -17,6 +17,7 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   jaegerQueryGrpc: 16685,
   jaegerHealth: 14133,
   jaegerTelemetry: 14269,
+  alertmanager: 9093,
 });
 
 /** Every process listens on this address only. */
@@ -26,43 +27,138 @@ function address(port: number): string {
   return `${STACK_HOST}:${port}`;
 }
 
-/**
- * deploy/prometheus/prometheus.yml names the compose services as targets and its rules relative to
- * itself. The native stack writes a copy into the state directory with loopback targets on the
- * chosen ports and an absolute rules glob. Each replaced text must be present, so the file and
- * this code cannot drift apart silently.
- */
-export function nativePrometheusConfig(
-  source: string,
-  ports: StackPorts,
-  rulesDir: string,
-): string {
-  const replacements: [string, string][] = [
-    ['localhost:9090', address(ports.prometheus)],
-    ['otel-collector:8888', address(ports.collectorTelemetry)],
-    ['jaeger:14269', address(ports.jaegerTelemetry)],
-    ['- rules/*.yml', `- ${JSON.stringify(join(rulesDir, '*.yml'))}`],
-  ];
+// A Prometheus duration: what the interval and grouping options accept.
+const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+
+function checkDuration(option: string, value: string): string {
+  if (!DURATION.test(value)) {
+    throw new Error(`${option} must be a duration such as 1s or 5m, got "${value}"`);
+  }
+  return value;
+}
+
+/** Replaces each `[from, to]` in `source`; every `from` must be present, so the file cannot drift. */
+function replaceEach(source: string, file: string, replacements: [string, string][]): string {
   let config = source;
   for (const [from, to] of replacements) {
     if (!config.includes(from)) {
-      throw new Error(`deploy/prometheus/prometheus.yml no longer contains "${from}"`);
+      throw new Error(`${file} no longer contains "${from}"`);
     }
     config = config.split(from).join(to);
   }
   return config;
 }
 
+/**
+ * deploy/prometheus/prometheus.yml names the compose services as targets (Alertmanager included)
+ * and its rules relative to itself. The native stack writes a copy into the state directory with
+ * loopback targets on the chosen ports and an absolute rules glob. Each replaced text must be
+ * present, so the file and this code cannot drift apart silently.
+ *
+ * @param options - `evaluationInterval` replaces the global scrape and evaluation intervals;
+ *   `extraRuleFiles` are appended to rule_files. Defaults: the file's intervals, no extra files.
+ */
+export function nativePrometheusConfig(
+  source: string,
+  ports: StackPorts,
+  rulesDir: string,
+  options: Pick<GeneratedConfigOptions, 'evaluationInterval' | 'extraRuleFiles'> = {},
+): string {
+  const ruleFiles = [join(rulesDir, '*.yml'), ...(options.extraRuleFiles ?? [])];
+  const replacements: [string, string][] = [
+    ['localhost:9090', address(ports.prometheus)],
+    ['otel-collector:8888', address(ports.collectorTelemetry)],
+    ['jaeger:14269', address(ports.jaegerTelemetry)],
+    ['alertmanager:9093', address(ports.alertmanager)],
+    ['- rules/*.yml', ruleFiles.map((file) => `- ${JSON.stringify(file)}`).join('\n  ')],
+  ];
+  if (options.evaluationInterval !== undefined) {
+    const interval = checkDuration('evaluationInterval', options.evaluationInterval);
+    replacements.push(
+      ['scrape_interval: 15s', `scrape_interval: ${interval}`],
+      ['evaluation_interval: 15s', `evaluation_interval: ${interval}`],
+    );
+  }
+  return replaceEach(source, 'deploy/prometheus/prometheus.yml', replacements);
+}
+
+/** The webhook URL written in deploy/alertmanager/alertmanager.yml, replaced in the native copy. */
+export const DEFAULT_ALERT_WEBHOOK_URL = 'http://127.0.0.1:9094/alerts';
+
+/**
+ * Alertmanager does not expand environment variables in its config, so the native stack renders
+ * a copy of deploy/alertmanager/alertmanager.yml into the state directory with the webhook URL it
+ * was given and, when asked, other grouping delays. Each replaced text must be present.
+ *
+ * @param options - `alertWebhookUrl` (default: the file's URL), `alertGroupWait` and
+ *   `alertGroupInterval` (default: the file's 30s and 5m)
+ */
+export function nativeAlertmanagerConfig(
+  source: string,
+  options: Pick<
+    GeneratedConfigOptions,
+    'alertWebhookUrl' | 'alertGroupWait' | 'alertGroupInterval'
+  > = {},
+): string {
+  const url = options.alertWebhookUrl ?? DEFAULT_ALERT_WEBHOOK_URL;
+  if (!/^https?:$/.test(new URL(url).protocol)) {
+    throw new Error(`alertWebhookUrl must be an http(s) URL, got "${url}"`);
+  }
+  const replacements: [string, string][] = [
+    [`url: ${DEFAULT_ALERT_WEBHOOK_URL}`, `url: ${JSON.stringify(url)}`],
+  ];
+  if (options.alertGroupWait !== undefined) {
+    replacements.push([
+      'group_wait: 30s',
+      `group_wait: ${checkDuration('alertGroupWait', options.alertGroupWait)}`,
+    ]);
+  }
+  if (options.alertGroupInterval !== undefined) {
+    replacements.push([
+      'group_interval: 5m',
+      `group_interval: ${checkDuration('alertGroupInterval', options.alertGroupInterval)}`,
+    ]);
+  }
+  return replaceEach(source, 'deploy/alertmanager/alertmanager.yml', replacements);
+}
+
+const alertmanager: ComponentDefinition = {
+  name: 'alertmanager',
+  binary: 'alertmanager',
+  ports: ['alertmanager'],
+  async prepare({ repoDir, stateDir, configOptions }) {
+    const source = await readFile(
+      join(repoDir, 'deploy', 'alertmanager', 'alertmanager.yml'),
+      'utf8',
+    );
+    const dir = join(stateDir, 'alertmanager');
+    await mkdir(join(dir, 'data'), { recursive: true });
+    await writeFile(join(dir, 'alertmanager.yml'), nativeAlertmanagerConfig(source, configOptions));
+  },
+  args: ({ stateDir, ports }) => [
+    `--config.file=${join(stateDir, 'alertmanager', 'alertmanager.yml')}`,
+    `--storage.path=${join(stateDir, 'alertmanager', 'data')}`,
+    `--web.listen-address=${address(ports.alertmanager)}`,
+    // Empty: no cluster (gossip) listener, so the stack opens no port beyond its own.
+    '--cluster.listen-address=',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.alertmanager)}/-/ready`,
+};
+
 const prometheus: ComponentDefinition = {
   name: 'prometheus',
   binary: 'prometheus',
   ports: ['prometheus'],
-  async prepare({ repoDir, stateDir, ports }) {
+  async prepare({ repoDir, stateDir, ports, configOptions }) {
     const source = await readFile(join(repoDir, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8');
     const dir = join(stateDir, 'prometheus');
     await mkdir(join(dir, 'data'), { recursive: true });
-    const rulesDir = join(repoDir, 'deploy', 'prometheus', 'rules');
-    await writeFile(join(dir, 'prometheus.yml'), nativePrometheusConfig(source, ports, rulesDir));
+    const rulesDir = configOptions.rulesDir ?? join(repoDir, 'deploy', 'prometheus', 'rules');
+    await writeFile(
+      join(dir, 'prometheus.yml'),
+      nativePrometheusConfig(source, ports, rulesDir, configOptions),
+    );
   },
   args: ({ stateDir, ports }) => [
     `--config.file=${join(stateDir, 'prometheus', 'prometheus.yml')}`,
@@ -124,7 +220,12 @@ const collector: ComponentDefinition = {
 };
 
 /**
- * The stack's processes in start order: the collector last, so its exporters find Prometheus and
- * Jaeger listening. Alertmanager goes in here next.
+ * The stack's processes in start order: Alertmanager first, so Prometheus's first alerts find it;
+ * the collector last, so its exporters find Prometheus and Jaeger listening.
  */
-export const STACK_COMPONENTS: readonly ComponentDefinition[] = [prometheus, jaeger, collector];
+export const STACK_COMPONENTS: readonly ComponentDefinition[] = [
+  alertmanager,
+  prometheus,
+  jaeger,
+  collector,
+];

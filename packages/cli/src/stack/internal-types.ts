@@ -1,4 +1,4 @@
-import type { StackBinaries, StackComponentName, StackPorts } from './types.js';
+import type { StackBinaries, StackComponentName, StackPorts, StartStackOptions } from './types.js';
 
 /** Everything a component definition needs to build its command line and environment. */
 export interface ComponentContext {
@@ -12,10 +12,23 @@ export interface ComponentContext {
   binaries: StackBinaries;
   /** Bearer token the collector requires, when auth is on. */
   bearerToken: string | undefined;
+  /** Options of the generated Prometheus and Alertmanager configs, as given to startStack. */
+  configOptions: GeneratedConfigOptions;
 }
 
+/** The {@link StartStackOptions} fields that shape the configs the stack writes. */
+export type GeneratedConfigOptions = Pick<
+  StartStackOptions,
+  | 'alertWebhookUrl'
+  | 'alertGroupWait'
+  | 'alertGroupInterval'
+  | 'evaluationInterval'
+  | 'rulesDir'
+  | 'extraRuleFiles'
+>;
+
 /**
- * One process of the stack. Adding a component (Alertmanager next) is one more entry in
+ * One process of the stack. Adding a component is one more entry in
  * `STACK_COMPONENTS` plus its ports and binary.
  */
 export interface ComponentDefinition {

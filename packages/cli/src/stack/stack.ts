@@ -41,6 +41,7 @@ export function stackEndpoints(ports: StackPorts): StackEndpoints {
     prometheus: `http://${STACK_HOST}:${ports.prometheus}`,
     jaegerQuery: `http://${STACK_HOST}:${ports.jaegerQueryHttp}`,
     collectorHealth: `http://${STACK_HOST}:${ports.collectorHealth}/`,
+    alertmanager: `http://${STACK_HOST}:${ports.alertmanager}`,
   };
 }
 
@@ -145,9 +146,10 @@ async function waitReady(component: StackComponentState, deadline: number): Prom
 }
 
 /**
- * Starts the collector, Prometheus and Jaeger as detached processes on 127.0.0.1 with the
- * repository's config files, and waits until each one is ready (collector health check,
- * Prometheus `/-/ready`, Jaeger query API). Logs, pids and generated files go to the state
+ * Starts Alertmanager, Prometheus, Jaeger and the collector as detached processes on 127.0.0.1
+ * with the repository's config files, and waits until each one is ready (Alertmanager and
+ * Prometheus `/-/ready`, Jaeger query API, collector health check). Prometheus sends its alerts to
+ * this Alertmanager, which notifies the webhook of `alertWebhookUrl`. Logs, pids and generated files go to the state
  * directory, so {@link stopStack} can stop them later from another process.
  *
  * Fails, having stopped whatever it had started, when a binary is missing (the message says to
@@ -156,7 +158,10 @@ async function waitReady(component: StackComponentState, deadline: number): Prom
  *
  * @example
  * ```ts
- * const stack = await startStack({ ports: { otlpHttp: 24318 } });
+ * const stack = await startStack({
+ *   ports: { otlpHttp: 24318 },
+ *   alertWebhookUrl: 'http://127.0.0.1:8080/alerts',
+ * });
  * await fetch(`${stack.endpoints.otlpHttp}/v1/traces`, { method: 'POST', ... });
  * await stack.stop();
  * ```
@@ -196,6 +201,14 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     ports,
     binaries,
     bearerToken: options.bearerToken,
+    configOptions: {
+      alertWebhookUrl: options.alertWebhookUrl,
+      alertGroupWait: options.alertGroupWait,
+      alertGroupInterval: options.alertGroupInterval,
+      evaluationInterval: options.evaluationInterval,
+      rulesDir: options.rulesDir === undefined ? undefined : resolve(options.rulesDir),
+      extraRuleFiles: options.extraRuleFiles?.map((file) => resolve(file)),
+    },
   };
   const state: StackStateFile = {
     version: 1,

@@ -1,10 +1,10 @@
 /**
- * Public types of the native stack: the collector, Prometheus and Jaeger run as child processes
- * on 127.0.0.1, started by {@link startStack} and stopped by {@link stopStack}.
+ * Public types of the native stack: the collector, Prometheus, Jaeger and Alertmanager run as
+ * child processes on 127.0.0.1, started by {@link startStack} and stopped by {@link stopStack}.
  */
 
 /** Names of the stack's components, in the order they start. */
-export type StackComponentName = 'prometheus' | 'jaeger' | 'collector';
+export type StackComponentName = 'alertmanager' | 'prometheus' | 'jaeger' | 'collector';
 
 /**
  * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
@@ -33,6 +33,11 @@ export interface StackPorts {
   jaegerHealth: number;
   /** Jaeger's own metrics, scraped by Prometheus. Default 14269. */
   jaegerTelemetry: number;
+  /**
+   * Alertmanager web and API (`/api/v2/alerts`), where Prometheus sends alerts. Default 9093.
+   * Its cluster (gossip) port is never opened: the native stack runs one Alertmanager.
+   */
+  alertmanager: number;
 }
 
 /** Absolute paths of the executables the stack runs. */
@@ -43,6 +48,8 @@ export interface StackBinaries {
   jaeger: string;
   /** Prometheus (Debian's package). */
   prometheus: string;
+  /** Alertmanager (Debian's package prometheus-alertmanager). */
+  alertmanager: string;
 }
 
 /** Options of {@link startStack}. Every field is optional. */
@@ -66,6 +73,38 @@ export interface StartStackOptions {
   binaries?: Partial<StackBinaries>;
   /** How long to wait for every component to become ready, in milliseconds. Default 60000. */
   readyTimeoutMs?: number;
+  /**
+   * Where Alertmanager sends its notifications: replaces the webhook URL of
+   * deploy/alertmanager/alertmanager.yml (`http://127.0.0.1:9094/alerts`) in the copy the stack
+   * renders into its state directory. Default: that URL.
+   */
+  alertWebhookUrl?: string;
+  /**
+   * Alertmanager's `group_wait` (first notification of a new group) in the rendered copy, as a
+   * Prometheus duration such as `1s`. Default: the file's 30s. Tests shorten it.
+   */
+  alertGroupWait?: string;
+  /**
+   * Alertmanager's `group_interval` (next notification of a group that changed) in the rendered
+   * copy. Default: the file's 5m. Tests shorten it.
+   */
+  alertGroupInterval?: string;
+  /**
+   * Prometheus's scrape and rule evaluation interval in the generated prometheus.yml, as a
+   * duration such as `1s`. Default: the file's 15s. Tests shorten it so rules and alerts follow
+   * new data within seconds.
+   */
+  evaluationInterval?: string;
+  /**
+   * Folder whose `*.yml` rule files Prometheus loads instead of deploy/prometheus/rules. Default:
+   * the repository's rules. Tests point it at a copy with shorter `for:` durations.
+   */
+  rulesDir?: string;
+  /**
+   * More rule files (absolute paths or globs) Prometheus loads besides the rules folder, for
+   * example per-task thresholds of your own. Default: none.
+   */
+  extraRuleFiles?: string[];
 }
 
 /** What the state directory records about one started component. */
@@ -96,6 +135,8 @@ export interface StackEndpoints {
   jaegerQuery: string;
   /** URL of the collector's health check. */
   collectorHealth: string;
+  /** Base URL of Alertmanager's web and API, e.g. `http://127.0.0.1:9093`. */
+  alertmanager: string;
 }
 
 /** A stack that {@link startStack} started and that is ready. */
