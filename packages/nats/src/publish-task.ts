@@ -51,6 +51,8 @@ function publishThrough(
     {
       name: task.name ?? task.queue ?? subject,
       queue: task.queue,
+      // Renamed after the stream once the ack names it.
+      spanName: task.queue === undefined ? `send ${subject}` : undefined,
       destination: subject,
       system: MESSAGING_SYSTEM_NATS,
       id: options?.msgID,

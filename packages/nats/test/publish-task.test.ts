@@ -110,9 +110,13 @@ describe('publishTask', () => {
   it('marks a publish no stream takes as an error and rejects with the client error', async () => {
     telemetry.reset();
     const subject = `tl.nowhere.${process.pid}.${Date.now()}`;
-    const error = await publishTask(jetstream(nc), subject, 'x', { timeout: 2000 }).catch(
-      (rejection: unknown) => rejection,
-    );
+    const error = await publishTask(
+      jetstream(nc),
+      subject,
+      'x',
+      { timeout: 2000 },
+      { name: 'lost-task' },
+    ).catch((rejection: unknown) => rejection);
     expect(error).toBeInstanceOf(Error);
     const [span] = sendSpans();
     expect(span?.name).toBe(`send ${subject}`);
