@@ -163,7 +163,8 @@ export function runTask<T>(
           fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN }),
         );
       } catch (error) {
-        return Promise.reject(error as Error);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the function's own error passes through unchanged
+        return Promise.reject(error);
       }
     }
     return runAttempt(options, first, false, fn);
