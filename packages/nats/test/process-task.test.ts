@@ -140,14 +140,14 @@ describe('settlement', () => {
     await processTask(
       msg,
       async (delivered) => {
-        await delay(400);
+        await delay(1000);
         delivered.working();
-        await delay(400);
+        await delay(1000);
         delivered.working();
       },
-      { settleTimeoutMs: 700 },
+      { settleTimeoutMs: 1500 },
     );
-    await delay(100);
+    await delay(300);
     expect(processSpans(stream)).toEqual([]);
     msg.ack();
 
