@@ -1,0 +1,280 @@
+/*
+ * The alerts end to end on the real binaries: task telemetry → collector → Prometheus (the
+ * shipped recording rules and alerts) → Alertmanager (the shipped routing) → a webhook, here an
+ * HTTP server of this test.
+ *
+ * Test-only settings, all through startStack options: Prometheus scrapes and evaluates every
+ * second, Alertmanager groups with 1s delays, and Prometheus loads a copy of the shipped rules
+ * whose `for:` durations (minutes) are cut to TEST_FOR_DURATION, so an alert fires within
+ * seconds; every expression, label and threshold is the shipped one. Per-task thresholds come
+ * from an extra rules file, the override mechanism tasklens-thresholds.yml documents.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultRepoDir, startStack } from '../src/stack/stack.js';
+import type { RunningStack, StackPorts } from '../src/stack/types.js';
+import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { eventually } from './support/eventually.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const RULES_DIR = join(defaultRepoDir(), 'deploy', 'prometheus', 'rules');
+const SUFFIX = randomBytes(4).toString('hex');
+const QUEUE = `alerts-e2e-${SUFFIX}`;
+const FAILING_TASK = `sync-inventory-${SUFFIX}`;
+const MISSED_TASK = `nightly-backup-${SUFFIX}`;
+/** Expected interval of MISSED_TASK, in seconds (its per-task threshold). */
+const MISSED_TASK_INTERVAL = 5;
+/** Failing attempts sent: well above tasklens:failure_ratio_min_attempts:default (10). */
+const FAILING_JOBS = 30;
+/** Replaces every `for:` duration of the shipped alerts in the test's copy. */
+const TEST_FOR_DURATION = '2s';
+/** How long an alert may take to reach the webhook before the test fails. */
+const ALERT_LIMIT_MS = 90_000;
+
+// 44xxx–49xxx: apart from the other stack tests and the defaults.
+const PORTS: StackPorts = {
+  otlpGrpc: 44317,
+  otlpHttp: 44318,
+  collectorHealth: 44133,
+  collectorTelemetry: 48888,
+  prometheus: 49090,
+  jaegerOtlpGrpc: 44417,
+  jaegerOtlpHttp: 44418,
+  jaegerQueryHttp: 46686,
+  jaegerQueryGrpc: 46685,
+  jaegerHealth: 44134,
+  jaegerTelemetry: 44269,
+  alertmanager: 49093,
+};
+
+/** One alert of an Alertmanager webhook notification. */
+interface WebhookAlert {
+  status: 'firing' | 'resolved';
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+}
+
+/** What the webhook received: the notification's body and when it arrived. */
+interface Notification {
+  receivedAt: number;
+  receiver: string;
+  alerts: WebhookAlert[];
+}
+
+let stack: RunningStack;
+let stateDir: string;
+let webhook: Server;
+const notifications: Notification[] = [];
+
+/** A webhook receiver on 127.0.0.1 that records every notification Alertmanager posts. */
+async function startWebhook(): Promise<string> {
+  webhook = createServer((request, response) => {
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      try {
+        const parsed = JSON.parse(body) as Omit<Notification, 'receivedAt'>;
+        notifications.push({ ...parsed, receivedAt: Date.now() });
+      } catch {
+        // Not a notification; the test only looks at the ones it can read.
+      }
+      response.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
+}
+
+/** A copy of the shipped rules in which every `for:` is TEST_FOR_DURATION; nothing else changes. */
+async function writeTestRules(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  let shortened = 0;
+  for (const file of (await readdir(RULES_DIR)).filter((name) => name.endsWith('.yml'))) {
+    const text = (await readFile(join(RULES_DIR, file), 'utf8')).replace(
+      /^(\s+for: )\S+$/gm,
+      (_line, prefix: string) => {
+        shortened++;
+        return `${prefix}${TEST_FOR_DURATION}`;
+      },
+    );
+    await writeFile(join(dir, file), text);
+  }
+  expect(shortened, 'for: durations found in the shipped rules').toBeGreaterThan(0);
+}
+
+/** Per-task thresholds of this test, in a file of its own (tasklens-thresholds.yml's mechanism). */
+async function writeTestThresholds(file: string): Promise<void> {
+  await writeFile(
+    file,
+    [
+      'groups:',
+      '  - name: alerts-end-to-end-thresholds',
+      '    rules:',
+      '      - record: tasklens:expected_interval_seconds:threshold',
+      `        expr: vector(${MISSED_TASK_INTERVAL})`,
+      '        labels:',
+      `          task_name: ${MISSED_TASK}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+function startProcess(
+  args: string[],
+  env: Record<string, string>,
+  onLine?: (line: string) => void,
+) {
+  const child = spawn(process.execPath, args, {
+    env: {
+      ...process.env,
+      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buffered = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) onLine?.(line);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, exited };
+}
+
+/** The first firing alert that reached the webhook with these labels, and when it arrived. */
+function awaitAlert(
+  what: string,
+  labels: Record<string, string>,
+): Promise<{ alert: WebhookAlert; receivedAt: number }> {
+  return eventually(
+    `${what} at the webhook (received so far: ${JSON.stringify(
+      notifications.flatMap((n) => n.alerts.map((alert) => alert.labels)),
+    )})`,
+    () => {
+      for (const notification of notifications) {
+        const alert = notification.alerts.find(
+          (candidate) =>
+            candidate.status === 'firing' &&
+            Object.entries(labels).every(([name, value]) => candidate.labels[name] === value),
+        );
+        if (alert !== undefined) {
+          return Promise.resolve({ alert, receivedAt: notification.receivedAt });
+        }
+      }
+      return Promise.resolve(undefined);
+    },
+    ALERT_LIMIT_MS,
+  );
+}
+
+beforeAll(async () => {
+  await requireRedis();
+  stateDir = await mkdtemp(join(tmpdir(), 'tasklens-alerts-e2e-'));
+  const rulesDir = join(stateDir, 'test-rules');
+  const thresholds = join(stateDir, 'test-thresholds.yml');
+  await writeTestRules(rulesDir);
+  await writeTestThresholds(thresholds);
+  stack = await startStack({
+    stateDir,
+    ports: PORTS,
+    alertWebhookUrl: await startWebhook(),
+    alertGroupWait: '1s',
+    alertGroupInterval: '1s',
+    evaluationInterval: '1s',
+    rulesDir,
+    extraRuleFiles: [thresholds],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await new Promise((resolve) => webhook?.close(resolve));
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('task telemetry → Prometheus alerts → Alertmanager → webhook', () => {
+  it('notifies TaskFailureRatioHigh (critical) for a task whose attempts fail', async () => {
+    const failedAt: number[] = [];
+    const worker = startProcess([join(FIXTURES, 'alerts-worker.mjs')], { QUEUE }, (line) =>
+      failedAt.push((JSON.parse(line) as { endedAt: number }).endedAt),
+    );
+    const producer = startProcess([join(FIXTURES, 'alerts-producer.mjs')], {
+      QUEUE,
+      TASK: FAILING_TASK,
+      JOBS: String(FAILING_JOBS),
+    });
+    expect(await producer.exited).toBe(0);
+
+    const { alert, receivedAt } = await awaitAlert('TaskFailureRatioHigh', {
+      alertname: 'TaskFailureRatioHigh',
+      task_name: FAILING_TASK,
+      severity: 'critical',
+    });
+    expect(alert.labels).toMatchObject({
+      job: 'alerts-e2e-worker',
+      task_queue: QUEUE,
+    });
+    expect(alert.annotations.summary).toBe(`Task ${FAILING_TASK} fails 100% of its attempts`);
+    expect(alert.annotations.jaeger_search).toContain('service=alerts-e2e-worker');
+
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(failedAt.length).toBe(FAILING_JOBS);
+    console.log(
+      `TaskFailureRatioHigh: first failed attempt → webhook after ${receivedAt - Math.min(...failedAt)} ms, ` +
+        `last failed attempt → webhook after ${receivedAt - Math.max(...failedAt)} ms ` +
+        `(for: ${TEST_FOR_DURATION}, 1s evaluation, group_wait 1s; measured ${new Date().toISOString()})`,
+    );
+  }, 150_000);
+
+  it('notifies TaskMissedRun once a task with an expected interval stops succeeding', async () => {
+    const run = startProcess(
+      [CLI, 'run', '--task', MISSED_TASK, '--service', 'alerts-e2e-cron', '--', 'true'],
+      {},
+    );
+    const exitCode = await run.exited;
+    expect(exitCode, `tasklens run (${CLI}; build with npm run build)`).toBe(0);
+    const succeededAt = Date.now();
+
+    // The success reached Prometheus; the alert below is about that run going stale.
+    await eventually('the success of the run in Prometheus', async () => {
+      const url = new URL('/api/v1/query', stack.endpoints.prometheus);
+      url.searchParams.set(
+        'query',
+        `task:task_last_success_seconds:max{task_name="${MISSED_TASK}"}`,
+      );
+      const body = (await (await fetch(url)).json()) as { data: { result: unknown[] } };
+      return body.data.result.length > 0 ? true : undefined;
+    });
+
+    // With a job label: the branch of tasks that reported a success (the branch for tasks that
+    // never did has no job label).
+    const { alert, receivedAt } = await awaitAlert('TaskMissedRun', {
+      alertname: 'TaskMissedRun',
+      task_name: MISSED_TASK,
+      job: 'alerts-e2e-cron',
+      severity: 'critical',
+    });
+    expect(alert.annotations.summary).toMatch(
+      new RegExp(`^Task ${MISSED_TASK} has not succeeded for [\\d.]+s$`),
+    );
+    console.log(
+      `TaskMissedRun: successful run → webhook after ${receivedAt - succeededAt} ms with an ` +
+        `expected interval of ${MISSED_TASK_INTERVAL} s (1s evaluation, group_wait 1s; measured ` +
+        `${new Date().toISOString()})`,
+    );
+  }, 150_000);
+});
