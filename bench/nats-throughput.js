@@ -15,7 +15,7 @@ import { printTable } from './support/report.js';
 
 const SERVER = '127.0.0.1:4222';
 const MESSAGES = 10_000;
-const REPETITIONS = 5;
+const REPETITIONS = 9;
 const PUBLISH_WINDOW = 500;
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 
