@@ -1,0 +1,152 @@
+/*
+ * Every query an operator sees, against the real Prometheus after demo traffic: the demo's own
+ * producer and worker (demo/producer.js, demo/worker.js: quick, slow, retried and failing tasks
+ * on BullMQ) export to a native stack, then each PromQL expression of the Grafana dashboard and
+ * of `tasklens stats` must return at least one series. Prometheus evaluates the recording rules
+ * every second here (test-only startStack option), so they follow the traffic within seconds.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dashboardQueries } from '../../../deploy/test/dashboard-queries.js';
+import { statsQueries } from '../src/commands/stats.js';
+import { defaultRepoDir, startStack } from '../src/stack/stack.js';
+import type { RunningStack, StackPorts } from '../src/stack/types.js';
+import { REDIS_HOST, REDIS_PORT, requireRedis } from '../../bullmq/test/support/redis.js';
+
+const REPO = defaultRepoDir();
+/** How long the queries may take to return series once the demo's producer is done. */
+const QUERIES_LIMIT_MS = 90_000;
+/** The stats window: 15 minutes, as `tasklens stats --since 15m` passes it. */
+const STATS_WINDOW = '900s';
+/** A demo task that is retried and then succeeds, so every stats column has a value for it. */
+const STATS_TASK = 'send-email';
+
+// 45xxx and 47xxx: apart from the other stack tests (alerts-end-to-end uses 44xxx, 46xxx, 48xxx,
+// 49xxx) and the defaults.
+const PORTS: StackPorts = {
+  otlpGrpc: 45317,
+  otlpHttp: 45318,
+  collectorHealth: 45133,
+  collectorTelemetry: 47888,
+  prometheus: 47090,
+  jaegerOtlpGrpc: 45417,
+  jaegerOtlpHttp: 45418,
+  jaegerQueryHttp: 47686,
+  jaegerQueryGrpc: 47685,
+  jaegerHealth: 45134,
+  jaegerTelemetry: 45269,
+  alertmanager: 47093,
+};
+
+/** One query to check, named for the failure message. */
+interface NamedQuery {
+  name: string;
+  expr: string;
+}
+
+let stack: RunningStack;
+let stateDir: string;
+
+function startDemoProcess(script: string) {
+  const child = spawn(process.execPath, [join(REPO, 'demo', script)], {
+    env: {
+      ...process.env,
+      REDIS_HOST,
+      REDIS_PORT: String(REDIS_PORT),
+      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
+      OTEL_METRIC_EXPORT_INTERVAL: '1000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { child, exited };
+}
+
+/** Number of series `expr` returns now; throws with Prometheus's error when it rejects it. */
+async function seriesCount(expr: string): Promise<number> {
+  const url = new URL('/api/v1/query', stack.endpoints.prometheus);
+  url.searchParams.set('query', expr);
+  const response = await fetch(url);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: unknown[] };
+  };
+  if (body.status !== 'success') {
+    throw new Error(`Prometheus rejected ${expr}: ${body.error ?? response.status}`);
+  }
+  return body.data?.result.length ?? 0;
+}
+
+/** The queries that still return no series, polled until none is left or the limit passes. */
+async function emptyQueries(queries: NamedQuery[], limitMs: number): Promise<string[]> {
+  const deadline = Date.now() + limitMs;
+  let empty = queries;
+  for (;;) {
+    const counts = await Promise.all(empty.map((query) => seriesCount(query.expr)));
+    empty = empty.filter((_query, index) => counts[index] === 0);
+    if (empty.length === 0 || Date.now() > deadline) {
+      return empty.map((query) => `${query.name}: ${query.expr}`);
+    }
+    await sleep(1_000);
+  }
+}
+
+const dashboard: unknown = JSON.parse(
+  readFileSync(join(REPO, 'deploy', 'grafana', 'dashboards', 'tasklens.json'), 'utf8'),
+);
+
+const QUERIES: NamedQuery[] = [
+  ...dashboardQueries(dashboard).map((query) => ({
+    name: `dashboard panel ${query.panelId} "${query.panelTitle}" target ${query.refId}`,
+    expr: query.expr,
+  })),
+  ...Object.entries(statsQueries(STATS_WINDOW, undefined)).map(([column, expr]) => ({
+    name: `tasklens stats column ${column}`,
+    expr,
+  })),
+  ...Object.entries(statsQueries(STATS_WINDOW, STATS_TASK)).map(([column, expr]) => ({
+    name: `tasklens stats --task ${STATS_TASK} column ${column}`,
+    expr,
+  })),
+];
+
+beforeAll(async () => {
+  await requireRedis();
+  stateDir = await mkdtemp(join(tmpdir(), 'tasklens-queries-e2e-'));
+  stack = await startStack({ stateDir, ports: PORTS, evaluationInterval: '1s' });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('dashboard and tasklens stats queries on demo traffic', () => {
+  it('has queries to check from the dashboard and from stats', () => {
+    expect(QUERIES.filter((query) => query.name.startsWith('dashboard')).length).toBeGreaterThan(5);
+    expect(QUERIES.filter((query) => query.name.startsWith('tasklens stats')).length).toBe(12);
+  });
+
+  it('returns at least one series for every query', async () => {
+    const worker = startDemoProcess('worker.js');
+    const producer = startDemoProcess('producer.js');
+    expect(await producer.exited).toBe(0);
+    const producedAt = Date.now();
+
+    const empty = await emptyQueries(QUERIES, QUERIES_LIMIT_MS);
+    const settledMs = Date.now() - producedAt;
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(empty, 'queries that returned no series').toEqual([]);
+    console.log(
+      `all ${QUERIES.length} dashboard and stats queries returned series ${settledMs} ms after ` +
+        `the demo producer finished (measured ${new Date().toISOString()})`,
+    );
+  }, 180_000);
+});
