@@ -1,8 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { expectedBinaryPaths, SETUP_HINT } from '../src/stack/binaries.js';
 import { defaultRepoDir } from '../src/stack/stack.js';
+
+// js-yaml comes with the lint tooling (a dev dependency of ESLint); compose files are YAML 1.1
+// and js-yaml reads them as Compose does, anchors included.
+const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
 
 // deploy/versions.json is the one source of truth; the files that cannot read it must agree.
 const repoDir = defaultRepoDir();
@@ -12,9 +19,31 @@ interface Versions {
   collector: { version: string; image: string; manifest: string };
   jaeger: { version: string; image: string };
   prometheus: { version: string; image: string };
+  alertmanager: { version: string; image: string };
   grafana: { image: string };
   redis: { image: string };
+  demo: { baseImage: string; dockerfile: string };
 }
+
+/** The parts of a compose service these tests look at. */
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  command?: string[];
+  environment?: Record<string, string>;
+  volumes?: string[];
+  ports?: string[];
+  depends_on?: string[] | Record<string, unknown>;
+}
+const compose = yaml.load(read('docker-compose.yml')) as {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, unknown>;
+};
+const service = (name: string): ComposeService => {
+  const found = compose.services[name];
+  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
+  return found;
+};
 const versions = JSON.parse(read('deploy/versions.json')) as Versions;
 
 describe('deploy versions', () => {
@@ -27,10 +56,12 @@ describe('deploy versions', () => {
         versions.collector.image,
         versions.prometheus.image,
         versions.jaeger.image,
+        versions.alertmanager.image,
         versions.grafana.image,
         versions.redis.image,
       ]),
     );
+    expect(versions.alertmanager.image).toBe(`prom/alertmanager:v${versions.alertmanager.version}`);
     expect(versions.collector.image).toBe(
       `otel/opentelemetry-collector-contrib:${versions.collector.version}`,
     );
@@ -53,5 +84,91 @@ describe('deploy versions', () => {
     }
     const stable = new Set(modules.filter((m) => /^v1\./.test(m.version)).map((m) => m.version));
     expect(stable.size).toBeLessThanOrEqual(1);
+  });
+
+  it("Debian's Alertmanager, which the native stack runs, is the version compose pins", async () => {
+    const { alertmanager } = await expectedBinaryPaths(repoDir);
+    const result = spawnSync(alertmanager, ['--version'], { encoding: 'utf8' });
+    expect(result.error, `${alertmanager}: ${SETUP_HINT}`).toBeUndefined();
+    expect(`${result.stdout}${result.stderr}`).toContain(
+      `version ${versions.alertmanager.version}`,
+    );
+  });
+
+  it('demo/Dockerfile builds from the pinned Node image', () => {
+    const from = [...read(versions.demo.dockerfile).matchAll(/^FROM\s+(\S+)/gm)].map(
+      (match) => match[1],
+    );
+    expect(from).toEqual([versions.demo.baseImage]);
+  });
+});
+
+describe('docker-compose.yml', () => {
+  it('mounts only files and folders that exist in the repository', () => {
+    const sources = Object.values(compose.services)
+      .flatMap((entry) => entry.volumes ?? [])
+      .map((volume) => volume.split(':')[0] ?? '')
+      .filter((source) => source.startsWith('./'));
+    expect(sources.length).toBeGreaterThan(4);
+    for (const source of sources) {
+      expect(existsSync(join(repoDir, source)), source).toBe(true);
+    }
+    for (const entry of Object.values(compose.services)) {
+      for (const volume of entry.volumes ?? []) {
+        const source = volume.split(':')[0] ?? '';
+        if (!source.startsWith('./') && !source.startsWith('/')) {
+          expect(Object.keys(compose.volumes), `named volume ${source}`).toContain(source);
+        }
+      }
+    }
+  });
+
+  it('runs Alertmanager with the repository config where prometheus.yml sends alerts', () => {
+    const alertmanager = service('alertmanager');
+    expect(alertmanager.command).toEqual(
+      expect.arrayContaining([
+        '--config.file=/etc/alertmanager/alertmanager.yml',
+        '--cluster.listen-address=',
+      ]),
+    );
+    expect(alertmanager.volumes).toContain('./deploy/alertmanager:/etc/alertmanager:ro');
+    expect(alertmanager.ports).toEqual(['127.0.0.1:${ALERTMANAGER_PORT:-9093}:9093']);
+    const prometheusConfig = yaml.load(read('deploy/prometheus/prometheus.yml')) as {
+      alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
+    };
+    expect(
+      prometheusConfig.alerting.alertmanagers.flatMap((entry) =>
+        entry.static_configs.flatMap((config) => config.targets),
+      ),
+    ).toEqual(['alertmanager:9093']);
+  });
+
+  it('gives Grafana the provisioned dashboards at the folder its provider reads', () => {
+    const provider = read('deploy/grafana/provisioning/dashboards/dashboards.yaml');
+    const path = /path:\s*(\S+)/.exec(provider)?.[1];
+    expect(path).toBe('/var/lib/grafana/dashboards');
+    expect(service('grafana').volumes).toContain(`./deploy/grafana/dashboards:${path}:ro`);
+    expect(existsSync(join(repoDir, 'deploy/grafana/dashboards/tasklens.json'))).toBe(true);
+  });
+
+  it('runs the demo worker and producer from one image built by demo/Dockerfile', () => {
+    const worker = service('demo-worker');
+    const producer = service('demo-producer');
+    for (const [entry, script] of [
+      [worker, 'demo/worker.js'],
+      [producer, 'demo/producer.js'],
+    ] as const) {
+      expect(entry.build).toEqual({ context: '.', dockerfile: versions.demo.dockerfile });
+      expect(entry.image).toBe(worker.image);
+      expect(entry.command).toEqual(['node', script]);
+      expect(existsSync(join(repoDir, script)), script).toBe(true);
+      expect(entry.environment).toEqual({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318',
+        REDIS_HOST: 'redis',
+      });
+    }
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['otel-collector', 'redis']),
+    );
   });
 });
