@@ -1,4 +1,5 @@
 export { runTask } from './run-task.js';
+export { isTelemetryActive } from './telemetry-active.js';
 export { startTaskAttempt } from './task-attempt.js';
 export type { TaskAttempt } from './task-attempt.js';
 export { sendTask } from './send-task.js';

@@ -1,20 +1,12 @@
-import { context, INVALID_SPAN_CONTEXT, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import { startNumberedTaskAttempt } from './task-attempt.js';
 import type { TaskAttempt } from './task-attempt.js';
 import { isExpectedError, TaskTimeoutError } from './task-errors.js';
-import { currentTaskInstruments } from './task-metrics.js';
+import { isTelemetryActive } from './telemetry-active.js';
 import type { RunTaskOptions, TaskContext } from './types.js';
 
-const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
 const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 const NEVER_ABORTED = new AbortController().signal;
-
-/** Whether any SDK listens: without one, tasks run with no instrumentation work at all. */
-function telemetryActive(): boolean {
-  const provider = trace.getTracerProvider();
-  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
-  return delegate !== NOOP_TRACER_PROVIDER || currentTaskInstruments() !== undefined;
-}
 
 /** The attempt's signal: aborted by the caller's signal or by the timeout, whichever is first. */
 interface AttemptSignal {
@@ -111,7 +103,7 @@ async function runAttempt<T>(
   retriesLeft: boolean,
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {
-  const attempt: TaskAttempt | undefined = telemetryActive()
+  const attempt: TaskAttempt | undefined = isTelemetryActive()
     ? startNumberedTaskAttempt(options, attemptNumber)
     : undefined;
   const { signal, timedOut, dispose } = attemptSignal(options);
@@ -157,7 +149,7 @@ export function runTask<T>(
 ): Promise<T> {
   const first = options.attempt ?? 1;
   if (options.attempts === undefined || options.attempts <= 1) {
-    if (options.timeoutMs === undefined && options.signal === undefined && !telemetryActive()) {
+    if (options.timeoutMs === undefined && options.signal === undefined && !isTelemetryActive()) {
       try {
         return Promise.resolve(
           fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN }),
