@@ -31,6 +31,7 @@ const PORTS = {
   jaegerQueryGrpc: 36685,
   jaegerHealth: 34133,
   jaegerTelemetry: 34269,
+  alertmanager: 39093,
 };
 
 interface Settled {

@@ -1,15 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { expectedBinaryPaths, SETUP_HINT } from '../src/stack/binaries.js';
 import { defaultRepoDir } from '../src/stack/stack.js';
-
-// js-yaml comes with the lint tooling (a dev dependency of ESLint); compose files are YAML 1.1
-// and js-yaml reads them as Compose does, anchors included.
-const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
+// Compose files are YAML 1.1; js-yaml reads them as Compose does, anchors included.
+import { load } from 'js-yaml';
 
 // deploy/versions.json is the one source of truth; the files that cannot read it must agree.
 const repoDir = defaultRepoDir();
@@ -35,7 +32,7 @@ interface ComposeService {
   ports?: string[];
   depends_on?: string[] | Record<string, unknown>;
 }
-const compose = yaml.load(read('docker-compose.yml')) as {
+const compose = load(read('docker-compose.yml')) as {
   services: Record<string, ComposeService>;
   volumes: Record<string, unknown>;
 };
@@ -133,7 +130,7 @@ describe('docker-compose.yml', () => {
     );
     expect(alertmanager.volumes).toContain('./deploy/alertmanager:/etc/alertmanager:ro');
     expect(alertmanager.ports).toEqual(['127.0.0.1:${ALERTMANAGER_PORT:-9093}:9093']);
-    const prometheusConfig = yaml.load(read('deploy/prometheus/prometheus.yml')) as {
+    const prometheusConfig = load(read('deploy/prometheus/prometheus.yml')) as {
       alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
     };
     expect(
