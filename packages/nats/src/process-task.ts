@@ -1,11 +1,11 @@
 import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ENQUEUED_AT_KEY, startTaskAttempt, TaskTimeoutError } from '@tasklens/core';
-import type { TaskAttempt, TaskContext } from '@tasklens/core';
+import { ENQUEUED_AT_KEY, isTelemetryActive, startTaskAttempt } from '@tasklens/core';
+import type { TaskContext } from '@tasklens/core';
+import { Delivery } from './delivery.js';
 import { readIncomingHeaders } from './message-headers.js';
 import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, MESSAGING_SYSTEM_NATS } from './semconv.js';
-import { JetStreamNakError, JetStreamTermError } from './settlement-errors.js';
 import type { JetStreamTaskHandler, ProcessTaskOptions } from './types.js';
 import { warnOnce } from './warn-once.js';
 
@@ -14,149 +14,22 @@ const DEFAULT_SETTLE_TIMEOUT_MS = 30_000;
 const NEVER_ABORTED = new AbortController().signal;
 const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
-type Settlement =
-  | { kind: 'ack' }
-  | { kind: 'nak'; delayMs: number | undefined }
-  | { kind: 'term'; reason: string | undefined };
-
-const ACK: Settlement = { kind: 'ack' };
-
-/** The task context of one delivery; its signal is created only when the handler reads it. */
-class DeliveryTaskContext implements TaskContext {
-  private controller: AbortController | undefined;
-
-  constructor(
-    readonly attempt: number,
-    readonly span: Span,
-  ) {}
-
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.controller?.abort(reason);
-  }
-}
-
-/** One delivery of a message: its attempt, how the handler ended and how the message settled. */
-class Delivery {
-  private settlement: Settlement | undefined;
-  private handlerDone = false;
-  private handlerFailed = false;
-  private handlerError: unknown;
-  private timer: NodeJS.Timeout | undefined;
-  private awaitSettlement = false;
-
-  constructor(
-    readonly attempt: TaskAttempt,
-    readonly task: DeliveryTaskContext,
-    private readonly lastDelivery: boolean,
-    private readonly settleTimeoutMs: number,
-  ) {}
-
-  /** With `awaitSettlement`, the attempt lasts until the message is settled or times out. */
-  begin(awaitSettlement: boolean): void {
-    this.awaitSettlement = awaitSettlement;
-    if (awaitSettlement) {
-      this.timer = setTimeout(() => this.timeOut(), this.settleTimeoutMs).unref();
-    }
-  }
-
-  get settled(): boolean {
-    return this.settlement !== undefined;
-  }
-
-  settle(settlement: Settlement): void {
-    if (this.settlement !== undefined) return;
-    this.settlement = settlement;
-    if (this.handlerDone) this.finish();
-  }
-
-  /** `working()`: the broker restarts its ack wait, so does the settle timeout. */
-  extend(): void {
-    if (this.settlement === undefined && !this.attempt.ended) this.timer?.refresh();
-  }
-
-  handlerResolved(): void {
-    this.handlerDone = true;
-    if (this.settlement !== undefined || !this.awaitSettlement) this.finish();
-  }
-
-  handlerThrew(error: unknown): void {
-    this.handlerDone = true;
-    this.handlerFailed = true;
-    this.handlerError = error;
-    this.finish();
-  }
-
-  private finish(): void {
-    clearTimeout(this.timer);
-    const { attempt, settlement } = this;
-    // Unsettled under an explicit ack policy, the broker redelivers after its ack wait.
-    const redelivered =
-      settlement?.kind === 'nak' || (settlement === undefined && this.awaitSettlement);
-    if (this.handlerFailed) {
-      attempt.fail(this.handlerError, { willRetry: redelivered && !this.lastDelivery });
-    } else if (settlement === undefined || settlement.kind === 'ack') {
-      attempt.succeed();
-    } else if (settlement.kind === 'nak') {
-      attempt.fail(new JetStreamNakError(settlement.delayMs), { willRetry: !this.lastDelivery });
-    } else {
-      attempt.fail(new JetStreamTermError(settlement.reason), { willRetry: false });
-    }
-  }
-
-  private timeOut(): void {
-    if (this.attempt.ended) return;
-    const error = new TaskTimeoutError(this.settleTimeoutMs);
-    this.attempt.timeOut(error, { willRetry: !this.lastDelivery });
-    this.task.abort(error);
-  }
-}
-
 /**
- * Routes the message's settlement calls through `delivery` (after the client's own call, so a
- * call that throws records nothing). Returns false when the message cannot be patched.
+ * The task context of a delivery run with no SDK registered: a span that records nothing, a
+ * signal that never aborts, and the delivery count, read only if the handler asks for it.
  */
-function watchSettlement(msg: JsMsg, delivery: Delivery): boolean {
-  try {
-    const ack = msg.ack.bind(msg);
-    const ackAck = msg.ackAck.bind(msg);
-    const next = msg.next.bind(msg);
-    const nak = msg.nak.bind(msg);
-    const term = msg.term.bind(msg);
-    const working = msg.working.bind(msg);
-    msg.ack = () => {
-      ack();
-      delivery.settle(ACK);
-    };
-    msg.ackAck = (options) => {
-      const acked = ackAck(options);
-      delivery.settle(ACK);
-      return acked;
-    };
-    msg.next = (subject, options) => {
-      next(subject, options);
-      delivery.settle(ACK);
-    };
-    msg.nak = (millis) => {
-      nak(millis);
-      delivery.settle({ kind: 'nak', delayMs: millis });
-    };
-    msg.term = (reason) => {
-      term(reason);
-      delivery.settle({ kind: 'term', reason });
-    };
-    msg.working = () => {
-      working();
-      delivery.extend();
-    };
-    return true;
-  } catch (error) {
-    warnOnce('cannot observe how a NATS message is settled', error);
-    return false;
+class UninstrumentedTaskContext implements TaskContext {
+  readonly signal = NEVER_ABORTED;
+  readonly span: Span = NON_RECORDING_SPAN;
+
+  constructor(private readonly msg: JsMsg) {}
+
+  get attempt(): number {
+    try {
+      return this.msg.info.deliveryCount;
+    } catch {
+      return 1;
+    }
   }
 }
 
@@ -194,12 +67,11 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     });
     const delivery = new Delivery(
       attempt,
-      new DeliveryTaskContext(deliveryCount, attempt.span),
+      deliveryCount,
       maxDeliver !== undefined && deliveryCount >= maxDeliver,
       settleTimeoutMs,
     );
-    const watched = watchSettlement(msg, delivery);
-    delivery.begin(watched && options.ackPolicy !== 'none');
+    delivery.begin(msg, options.ackPolicy !== 'none');
     return delivery;
   } catch (error) {
     warnOnce('could not start a task for a NATS message', error);
@@ -207,8 +79,10 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
   }
 }
 
-function settleForHandler(msg: JsMsg, delivery: Delivery, failed: boolean): void {
-  if (delivery.settled) return;
+/** `autoAck`: settles a message the handler left unsettled. */
+function settleForHandler(msg: JsMsg, delivery: Delivery | undefined, failed: boolean): void {
+  // Uninstrumented, the client itself ignores a second settlement of the same message.
+  if (delivery?.settled === true) return;
   try {
     if (failed) msg.nak();
     else msg.ack();
@@ -226,7 +100,8 @@ function settleForHandler(msg: JsMsg, delivery: Delivery, failed: boolean): void
  * `working()` extends the settle timeout. A thrown error is recorded as the attempt's failure.
  * The attempt ends when the handler has finished and the message is settled, or with outcome
  * `timeout` after `settleTimeoutMs` without either. Returns what the handler returns and
- * rejects with what it throws; tasklens itself never throws here.
+ * rejects with what it throws; tasklens itself never throws here. With no SDK registered it only
+ * runs the handler (with a non-recording span and a signal that never aborts) and `autoAck`.
  *
  * Works with every way JetStream 3 delivers messages: `consume()` (iterator or callback),
  * `next()`, `fetch()`, push consumers.
@@ -241,24 +116,61 @@ function settleForHandler(msg: JsMsg, delivery: Delivery, failed: boolean): void
  *   }, options);
  * }
  */
-export async function processTask<T>(
+export function processTask<T>(
   msg: JsMsg,
   handler: JetStreamTaskHandler<T>,
   options: ProcessTaskOptions = {},
 ): Promise<T> {
+  if (!isTelemetryActive()) return processUninstrumented(msg, handler, options.autoAck === true);
   const delivery = startDelivery(msg, options);
-  if (delivery === undefined) {
-    return handler(msg, { signal: NEVER_ABORTED, attempt: 1, span: NON_RECORDING_SPAN });
-  }
+  if (delivery === undefined) return processUninstrumented(msg, handler, options.autoAck === true);
+  return processDelivery(msg, handler, options.autoAck === true, delivery);
+}
+
+async function processDelivery<T>(
+  msg: JsMsg,
+  handler: JetStreamTaskHandler<T>,
+  autoAck: boolean,
+  delivery: Delivery,
+): Promise<T> {
   let result: T;
   try {
-    result = await context.with(delivery.attempt.context, () => handler(msg, delivery.task));
+    result = await context.with(delivery.attempt.context, handler, undefined, msg, delivery.task);
   } catch (error) {
-    if (options.autoAck === true) settleForHandler(msg, delivery, true);
+    if (autoAck) settleForHandler(msg, delivery, true);
     delivery.handlerThrew(error);
     throw error;
   }
-  if (options.autoAck === true) settleForHandler(msg, delivery, false);
+  if (autoAck) settleForHandler(msg, delivery, false);
   delivery.handlerResolved();
   return result;
+}
+
+/** With no SDK registered (or a delivery that could not be started): the handler, and autoAck. */
+function processUninstrumented<T>(
+  msg: JsMsg,
+  handler: JetStreamTaskHandler<T>,
+  autoAck: boolean,
+): Promise<T> {
+  let result: Promise<T> | T;
+  try {
+    result = handler(msg, new UninstrumentedTaskContext(msg));
+  } catch (error) {
+    if (autoAck) settleForHandler(msg, undefined, true);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own error passes through unchanged
+    return Promise.reject(error);
+  }
+  return autoAck ? settleWhenDone(msg, result) : Promise.resolve(result);
+}
+
+async function settleWhenDone<T>(msg: JsMsg, result: Promise<T> | T): Promise<T> {
+  let value: T;
+  try {
+    value = await result;
+  } catch (error) {
+    settleForHandler(msg, undefined, true);
+    throw error;
+  }
+  settleForHandler(msg, undefined, false);
+  return value;
 }

@@ -48,8 +48,10 @@ export interface ProcessTaskOptions {
   ackPolicy?: JetStreamAckPolicy;
   /**
    * Milliseconds without settlement or `working()` after which an attempt ends with outcome
-   * `timeout` and the task's signal aborts (the broker redelivers after its `ack_wait`).
-   * Default 30 000, JetStream's default `ack_wait`.
+   * `timeout` and the task's signal aborts (the broker redelivers after its `ack_wait`); checked
+   * by one sweeper per process, so the end comes up to a quarter of this (at most 1 s) later.
+   * Only with an SDK registered: without one there is no attempt to end. Default 30 000,
+   * JetStream's default `ack_wait`.
    */
   settleTimeoutMs?: number;
   /**

@@ -1,10 +1,11 @@
 /*
  * With no OpenTelemetry SDK registered (this file registers none), the adapter only passes
  * messages through: publishes still carry the enqueue time, handlers run, settlements reach the
- * server.
+ * server, autoAck settles what the handler left unsettled, exactly as with an SDK.
  */
 import { jetstream } from '@nats-io/jetstream';
 import { instrumentJetStream, processTask } from '@tasklens/nats';
+import { isTelemetryActive } from '@tasklens/core';
 import { expect, it } from 'vitest';
 import {
   connectJetStream,
@@ -32,6 +33,63 @@ it('publishes and processes messages with no SDK registered', async () => {
 
     expect(value).toEqual({ n: 1, attempt: 1 });
     expect((await consumer.info()).num_ack_pending).toBe(0);
+  } finally {
+    await jsm.streams.delete(stream).catch(() => false);
+    await nc.close();
+  }
+});
+
+it('with autoAck naks a handler that throws, acks one that resolves, and leaves settled ones be', async () => {
+  expect(isTelemetryActive()).toBe(false);
+  const { nc, jsm } = await connectJetStream();
+  const { stream, subjects } = uniqueStream('nosdk_autoack');
+  try {
+    await createStreamWithConsumer(jsm, stream, subjects, { max_deliver: 5 });
+    const js = jetstream(nc);
+    await js.publish(`${subjects}.job`, 'first');
+    await js.publish(`${subjects}.job`, 'second');
+    const consumer = await js.consumers.get(stream, 'worker');
+    const next = async () => {
+      const msg = await consumer.next({ expires: 5000 });
+      if (msg === null) throw new Error('no message');
+      return msg;
+    };
+
+    const failure = new Error('handler failed');
+    const first = await next();
+    expect(first.string()).toBe('first');
+    await expect(
+      processTask(
+        first,
+        () => {
+          throw failure;
+        },
+        { autoAck: true },
+      ),
+    ).rejects.toBe(failure);
+    // The nak makes the broker redeliver it at once: attempt 2, read from the delivery count.
+    const redelivered = await next();
+    expect(redelivered.string()).toBe('first');
+    const seen = await processTask(redelivered, async (_msg, task) => task.attempt, {
+      autoAck: true,
+    });
+    expect(seen).toBe(2);
+
+    // A handler that terms its message: autoAck adds nothing, the message is not redelivered.
+    const second = await next();
+    const terms = await processTask(
+      second,
+      (delivered, task) => {
+        delivered.term();
+        return { aborted: task.signal.aborted, recording: task.span.isRecording() };
+      },
+      { autoAck: true },
+    );
+    expect(terms).toEqual({ aborted: false, recording: false });
+    expect(await consumer.next({ expires: 1000 })).toBeNull();
+    const info = await consumer.info();
+    expect(info.num_ack_pending).toBe(0);
+    expect(info.num_pending).toBe(0);
   } finally {
     await jsm.streams.delete(stream).catch(() => false);
     await nc.close();
