@@ -70,7 +70,7 @@ it('with autoAck naks a handler that throws, acks one that resolves, and leaves 
     // The nak makes the broker redeliver it at once: attempt 2, read from the delivery count.
     const redelivered = await next();
     expect(redelivered.string()).toBe('first');
-    const seen = await processTask(redelivered, async (_msg, task) => task.attempt, {
+    const seen = await processTask(redelivered, (_msg, task) => Promise.resolve(task.attempt), {
       autoAck: true,
     });
     expect(seen).toBe(2);
