@@ -1,6 +1,6 @@
 import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { startTaskAttempt } from '@tasklens/core';
+import { isTelemetryActive, startTaskAttempt } from '@tasklens/core';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core';
 import type { ConsumeMessage, Message } from 'amqplib';
 import { Delivery } from './delivery.js';
@@ -105,7 +105,16 @@ function startAttempt(
   return context.with(ROOT_CONTEXT, startTaskAttempt, undefined, options);
 }
 
-/** A handler that runs each delivery as a task attempt, ended on settlement (or on return with noAck). */
+/** The handler threw or its promise rejected: end (noAck) or remember the failure. */
+function handlerFailed(attempt: TaskAttempt, delivery: Delivery | undefined, error: unknown): void {
+  if (delivery === undefined) attempt.fail(error);
+  else delivery.handlerFailed(error);
+}
+
+/**
+ * A handler that runs each delivery as a task attempt, ended on settlement (or on return with
+ * noAck). With no SDK registered it calls the user's handler and nothing else.
+ */
 function instrumentedHandler(
   settings: InstrumentationSettings,
   deliveries: OpenDeliveries,
@@ -114,7 +123,9 @@ function instrumentedHandler(
   noAck: boolean,
 ): MessageHandler {
   return (message) => {
-    if (message === null || typeof message !== 'object') return onMessage(message);
+    if (message === null || typeof message !== 'object' || !isTelemetryActive()) {
+      return onMessage(message);
+    }
     let attempt: TaskAttempt;
     let delivery: Delivery | undefined;
     try {
@@ -127,15 +138,11 @@ function instrumentedHandler(
       diag.error('tasklens: could not start the span of a delivery', error);
       return onMessage(message);
     }
-    const failed = (error: unknown): void => {
-      if (delivery === undefined) attempt.fail(error);
-      else delivery.handlerFailed(error);
-    };
     let result: unknown;
     try {
       result = context.with(attempt.context, onMessage, undefined, message);
     } catch (error) {
-      failed(error);
+      handlerFailed(attempt, delivery, error);
       throw error;
     }
     if (isPromiseLike(result)) {
@@ -146,7 +153,7 @@ function instrumentedHandler(
           return value;
         },
         (error: unknown) => {
-          failed(error);
+          handlerFailed(attempt, delivery, error);
           throw error;
         },
       );
@@ -178,8 +185,8 @@ export function instrumentConsuming(
     reject: channel.reject,
   };
 
-  const settleNack = (
-    settled: Delivery[],
+  const nackEach = (
+    settled: readonly Delivery[],
     settlement: 'nack' | 'reject',
     requeue: boolean | undefined,
   ): void => {
@@ -188,23 +195,25 @@ export function instrumentConsuming(
       delivery.nack(settlement, requeued, deadLetterQueues.has(delivery.queue));
     }
   };
-  const takeOne = (message: Message): Delivery[] => {
-    const tag = tagOf(message);
-    const delivery = tag === undefined ? undefined : deliveries.take(tag);
-    return delivery === undefined ? [] : [delivery];
+  const nackOne = (
+    delivery: Delivery | undefined,
+    settlement: 'nack' | 'reject',
+    requeue: boolean | undefined,
+  ): void => {
+    if (delivery === undefined) return;
+    const requeued = requeue === undefined ? true : Boolean(requeue);
+    delivery.nack(settlement, requeued, deadLetterQueues.has(delivery.queue));
   };
-  const take = (message: Message, allUpTo: boolean | undefined): Delivery[] => {
-    // Truthiness, as amqplib encodes the `multiple` flag.
-    if (!allUpTo) return takeOne(message);
+  const takeOne = (message: Message): Delivery | undefined => {
+    const tag = tagOf(message);
+    return tag === undefined ? undefined : deliveries.take(tag);
+  };
+  const takeUpTo = (message: Message): Delivery[] => {
     const tag = tagOf(message);
     return tag === undefined ? [] : deliveries.takeUpTo(tag);
   };
-  const settle = (end: () => void): void => {
-    try {
-      end();
-    } catch (error) {
-      diag.error('tasklens: could not end the span of a settled delivery', error);
-    }
+  const reportSettleError = (error: unknown): void => {
+    diag.error('tasklens: could not end the span of a settled delivery', error);
   };
 
   channel.consume = (queue, onMessage, options, ...rest) => {
@@ -240,32 +249,63 @@ export function instrumentConsuming(
     return reply;
   };
 
+  // With no delivery open (no SDK registered, noAck consumers) a settlement has nothing to end.
   channel.ack = (message, allUpTo) => {
     original.ack.call(channel, message, allUpTo);
-    settle(() => {
-      for (const delivery of take(message, allUpTo)) delivery.ack();
-    });
+    if (deliveries.size === 0) return;
+    try {
+      // Truthiness, as amqplib encodes the `multiple` flag.
+      if (!allUpTo) takeOne(message)?.ack();
+      else for (const delivery of takeUpTo(message)) delivery.ack();
+    } catch (error) {
+      reportSettleError(error);
+    }
   };
   channel.ackAll = () => {
     original.ackAll.call(channel);
-    settle(() => {
+    if (deliveries.size === 0) return;
+    try {
       for (const delivery of deliveries.takeAll()) delivery.ack();
-    });
+    } catch (error) {
+      reportSettleError(error);
+    }
   };
   channel.nack = (message, allUpTo, requeue) => {
     original.nack.call(channel, message, allUpTo, requeue);
-    settle(() => settleNack(take(message, allUpTo), 'nack', requeue));
+    if (deliveries.size === 0) return;
+    try {
+      if (!allUpTo) nackOne(takeOne(message), 'nack', requeue);
+      else nackEach(takeUpTo(message), 'nack', requeue);
+    } catch (error) {
+      reportSettleError(error);
+    }
   };
   channel.nackAll = (requeue) => {
     original.nackAll.call(channel, requeue);
-    settle(() => settleNack(deliveries.takeAll(), 'nack', requeue));
+    if (deliveries.size === 0) return;
+    try {
+      nackEach(deliveries.takeAll(), 'nack', requeue);
+    } catch (error) {
+      reportSettleError(error);
+    }
   };
   channel.reject = (message, requeue) => {
     original.reject.call(channel, message, requeue);
-    settle(() => settleNack(takeOne(message), 'reject', requeue));
+    if (deliveries.size === 0) return;
+    try {
+      nackOne(takeOne(message), 'reject', requeue);
+    } catch (error) {
+      reportSettleError(error);
+    }
   };
 
-  channel.on('close', () => settle(() => deliveries.cancelAll()));
+  channel.on('close', () => {
+    try {
+      deliveries.cancelAll();
+    } catch (error) {
+      reportSettleError(error);
+    }
+  });
 }
 
 function ignoreRejection(): void {
