@@ -1,5 +1,5 @@
 import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { startTaskAttempt } from '@tasklens/core';
+import { isTelemetryActive, startTaskAttempt } from '@tasklens/core';
 import type { ExpectedErrors, TaskAttempt, TaskAttemptOptions, TraceMode } from '@tasklens/core';
 import type { Job, Processor } from 'bullmq';
 import { readCarrier } from './job-carrier.js';
@@ -125,6 +125,29 @@ function startAttempt<J>(
   }
 }
 
+function endFailed(attempt: TaskAttempt, job: Job, error: unknown, signal?: AbortSignal): void {
+  if (signal?.aborted === true) attempt.cancel();
+  else attempt.fail(error, { willRetry: willRetry(job, error) });
+}
+
+/** Ends the attempt when the processor's result settles; resolves or rejects as it does. */
+async function endWhenSettled(
+  attempt: TaskAttempt,
+  job: Job,
+  signal: AbortSignal | undefined,
+  result: unknown,
+): Promise<unknown> {
+  let value: unknown;
+  try {
+    value = await result;
+  } catch (error) {
+    endFailed(attempt, job, error, signal);
+    throw error;
+  }
+  attempt.succeed();
+  return value;
+}
+
 /**
  * Wraps a BullMQ processor so that every attempt of every job is a task: one CONSUMER span
  * (`process {queue}`) per attempt in the producer's trace (or linked to it), queue wait,
@@ -138,6 +161,7 @@ function startAttempt<J>(
  * - The errors BullMQ processors throw to move a job (`DelayedError`, `WaitingChildrenError`,
  *   `WaitingError`, rate limiting) end the attempt as expected errors, not failures.
  * - Runs of a job scheduler start a new trace linked to the scheduling context.
+ * - With no SDK registered it only calls the processor.
  *
  * @example
  * import { Worker } from 'bullmq';
@@ -154,35 +178,23 @@ export function taskProcessor<P extends AnyProcessor>(
   options: TaskProcessorOptions<ProcessorJob<P>> = {},
 ): P {
   const expectedErrors = expectedErrorsOf(options.expectedErrors);
-  const fail = (attempt: TaskAttempt, job: Job, error: unknown, signal?: AbortSignal): void => {
-    if (signal?.aborted === true) attempt.cancel();
-    else attempt.fail(error, { willRetry: willRetry(job, error) });
-  };
   const run = (
     self: unknown,
     job: ProcessorJob<P>,
     token: string | undefined,
     signal: AbortSignal | undefined,
-  ): Promise<unknown> => {
+  ): unknown => {
+    if (!isTelemetryActive()) return processor.call(self, job, token, signal);
     const attempt = startAttempt(job, options, expectedErrors);
     if (attempt === undefined) return processor.call(self, job, token, signal);
     let result: unknown;
     try {
       result = context.with(attempt.context, processor as AnyProcessor, self, job, token, signal);
     } catch (error) {
-      fail(attempt, job, error, signal);
+      endFailed(attempt, job, error, signal);
       throw error;
     }
-    return Promise.resolve(result).then(
-      (value) => {
-        attempt.succeed();
-        return value;
-      },
-      (error: unknown) => {
-        fail(attempt, job, error, signal);
-        throw error;
-      },
-    );
+    return endWhenSettled(attempt, job, signal, result);
   };
   // BullMQ passes an abort signal (and tracks the job for cancellation) only to processors that
   // declare a third parameter: keep the user's arity.
