@@ -1,4 +1,5 @@
-// Consumer throughput of amqplib on RabbitMQ: bare vs @tasklens/amqplib, side by side in one run.
+// Consumer throughput of amqplib on RabbitMQ: bare vs @tasklens/amqplib (with the benchmark SDK,
+// and with no SDK registered), side by side in one run.
 // Each sample pre-fills a fresh queue with 10k no-op messages (carrying trace headers, as an
 // instrumented producer sends them), then times consume start → 10k manual acks, prefetch 50.
 // Run after `npx tsc --build`: node bench/amqplib-throughput.js
@@ -62,9 +63,10 @@ async function consumeAll(connection, queue, instrument) {
 }
 
 async function sample(connection, variant, repetition) {
-  const queue = `bench-amqplib-${process.pid}-${variant}-${repetition}`;
+  const queue = `bench-amqplib-${process.pid}-${variant.replace(/\W+/g, '')}-${repetition}`;
   await fill(connection, queue);
   if (variant === 'bare') return consumeAll(connection, queue, false);
+  if (variant === 'tasklens (no SDK)') return consumeAll(connection, queue, true);
   const stopSdk = startBenchSdk();
   try {
     return await consumeAll(connection, queue, true);
@@ -80,10 +82,11 @@ export async function main() {
       `RabbitMQ is not reachable at ${URL} (${error.message}); start it with: rabbitmq-server -detached`,
     );
   });
-  const variants = ['bare', 'tasklens'];
+  const variants = ['bare', 'tasklens (no SDK)', 'tasklens'];
   const results = variants.map((name) => ({ name, samples: [], cpu: [] }));
   try {
     await sample(connection, 'bare', 'warmup');
+    await sample(connection, 'tasklens (no SDK)', 'warmup');
     await sample(connection, 'tasklens', 'warmup');
     for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
       // Alternate the order so drift on the machine does not favour one variant.
@@ -103,7 +106,8 @@ export async function main() {
     'msg/s',
     [
       { name: 'amqplib (bare)', samples: results[0].samples },
-      { name: '@tasklens/amqplib', samples: results[1].samples },
+      { name: '@tasklens/amqplib (no SDK)', samples: results[1].samples },
+      { name: '@tasklens/amqplib', samples: results[2].samples },
     ],
     { baseline: 'amqplib (bare)', higherIsBetter: true },
   );
@@ -112,12 +116,17 @@ export async function main() {
     'µs/msg',
     [
       { name: 'amqplib (bare)', samples: results[0].cpu },
-      { name: '@tasklens/amqplib', samples: results[1].cpu },
+      { name: '@tasklens/amqplib (no SDK)', samples: results[1].cpu },
+      { name: '@tasklens/amqplib', samples: results[2].cpu },
     ],
     { baseline: 'amqplib (bare)', higherIsBetter: false },
   );
-  const ratio = median(results[1].samples) / median(results[0].samples);
-  return { results, ratio };
+  const bare = median(results[0].samples);
+  return {
+    results,
+    ratio: median(results[2].samples) / bare,
+    noSdkRatio: median(results[1].samples) / bare,
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,5 +1,5 @@
-// Worker throughput of BullMQ on Redis: bare vs @tasklens/bullmq vs bullmq-otel (traces and
-// metrics), side by side in one run. Each sample pre-fills a fresh queue with 10k no-op jobs
+// Worker throughput of BullMQ on Redis: bare vs @tasklens/bullmq (with no SDK registered, and
+// with the benchmark SDK) vs bullmq-otel (traces and metrics), side by side in one run. Each sample pre-fills a fresh queue with 10k no-op jobs
 // through addBulk (each variant with its own producer instrumentation, so the worker reads the
 // context it would find in production), then times worker start → 10k completions, concurrency 50.
 // Variants alternate across repetitions; the instrumented ones run on the shared benchmark SDK.
@@ -33,6 +33,17 @@ const VARIANTS = [
   {
     name: '@tasklens/bullmq',
     setUp: () => ({ stop: startBenchSdk() }),
+    queue: (name) => instrumentQueue(new Queue(name, { connection })),
+    worker: (name) =>
+      new Worker(name, taskProcessor(noop), {
+        connection,
+        concurrency: CONCURRENCY,
+        autorun: false,
+      }),
+  },
+  {
+    name: '@tasklens/bullmq (no SDK)',
+    setUp: () => ({ stop: () => Promise.resolve() }),
     queue: (name) => instrumentQueue(new Queue(name, { connection })),
     worker: (name) =>
       new Worker(name, taskProcessor(noop), {
@@ -127,7 +138,8 @@ export async function main() {
   return {
     results,
     ratio: median(results[1].samples) / bare,
-    peerRatio: median(results[2].samples) / bare,
+    noSdkRatio: median(results[2].samples) / bare,
+    peerRatio: median(results[3].samples) / bare,
   };
 }
 
