@@ -185,6 +185,29 @@ describe('settlement', () => {
       'task.expected_error': true,
     });
   });
+  it('processTask nested on one message: one ack reaches the server and ends both attempts', async () => {
+    const { stream } = await streamWithMessages('nested');
+    const msg = await nextMessage(stream);
+    const value = await processTask(
+      msg,
+      (outer) =>
+        processTask(outer, (inner) => {
+          inner.ack();
+          inner.ack();
+          return 'done';
+        }),
+      { name: 'outer' },
+    );
+
+    expect(value).toBe('done');
+    const spans = processSpans(stream);
+    expect(spans.map((span) => span.attributes['task.name']).sort()).toEqual(
+      [stream, 'outer'].sort(),
+    );
+    for (const span of spans) expect(span.attributes['task.outcome']).toBe('success');
+    const consumer = await js.consumers.get(stream, 'worker');
+    expect((await consumer.info()).num_ack_pending).toBe(0);
+  });
 });
 
 describe('delivery APIs', () => {
