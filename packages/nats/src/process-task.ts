@@ -127,23 +127,61 @@ export function processTask<T>(
   return processDelivery(msg, handler, options.autoAck === true, delivery);
 }
 
-async function processDelivery<T>(
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+function processDelivery<T>(
   msg: JsMsg,
   handler: JetStreamTaskHandler<T>,
   autoAck: boolean,
   delivery: Delivery,
 ): Promise<T> {
-  let result: T;
+  let result: Promise<T> | T;
   try {
-    result = await context.with(delivery.attempt.context, handler, undefined, msg, delivery.task);
+    result = context.with(delivery.attempt.context, handler, undefined, msg, delivery.task);
   } catch (error) {
-    if (autoAck) settleForHandler(msg, delivery, true);
-    delivery.handlerThrew(error);
+    handlerThrew(msg, autoAck, delivery, error);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own error passes through unchanged
+    return Promise.reject(error);
+  }
+  // A handler that returns a value is done now: no extra promise or tick to wait for it.
+  if (!isPromiseLike(result)) {
+    handlerResolved(msg, autoAck, delivery);
+    return Promise.resolve(result);
+  }
+  return endWhenSettled(msg, autoAck, delivery, result);
+}
+
+async function endWhenSettled<T>(
+  msg: JsMsg,
+  autoAck: boolean,
+  delivery: Delivery,
+  result: PromiseLike<T>,
+): Promise<T> {
+  let value: T;
+  try {
+    value = await result;
+  } catch (error) {
+    handlerThrew(msg, autoAck, delivery, error);
     throw error;
   }
+  handlerResolved(msg, autoAck, delivery);
+  return value;
+}
+
+function handlerThrew(msg: JsMsg, autoAck: boolean, delivery: Delivery, error: unknown): void {
+  if (autoAck) settleForHandler(msg, delivery, true);
+  delivery.handlerThrew(error);
+}
+
+function handlerResolved(msg: JsMsg, autoAck: boolean, delivery: Delivery): void {
   if (autoAck) settleForHandler(msg, delivery, false);
   delivery.handlerResolved();
-  return result;
 }
 
 /** With no SDK registered (or a delivery that could not be started): the handler, and autoAck. */
