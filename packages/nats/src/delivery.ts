@@ -44,6 +44,9 @@ class DeliveryTaskContext implements TaskContext {
 export class Delivery implements ExpiringDelivery {
   readonly task: DeliveryTaskContext;
   deadline = 0;
+  openPrevious: ExpiringDelivery | undefined = undefined;
+  openNext: ExpiringDelivery | undefined = undefined;
+  isOpen = false;
   private settlement: Settlement | undefined;
   private handlerDone = false;
   private handlerFailed = false;
@@ -98,7 +101,7 @@ export class Delivery implements ExpiringDelivery {
     this.finish();
   }
 
-  /** Called by the sweeper once the deadline has passed (the delivery has left the open set). */
+  /** Called by the sweeper once the deadline has passed (the delivery has left the open list). */
   expire(): void {
     if (this.attempt.ended) return;
     const error = new TaskTimeoutError(this.settleTimeoutMs);

@@ -5,8 +5,12 @@ export interface ExpiringDelivery {
   /** `performance.now()` past which the delivery times out; pushed back by `working()`. */
   readonly deadline: number;
   readonly settleTimeoutMs: number;
-  /** Ends the delivery with outcome `timeout` (it has already left the open set). */
+  /** Ends the delivery with outcome `timeout` (it has already left the open list). */
   expire(): void;
+  // The links of the open list, owned by OpenDeliveries (no Set: no hashing or rehashing).
+  openPrevious: ExpiringDelivery | undefined;
+  openNext: ExpiringDelivery | undefined;
+  isOpen: boolean;
 }
 
 /**
@@ -25,38 +29,54 @@ function sweepIntervalFor(settleTimeoutMs: number): number {
 }
 
 /**
- * The deliveries of this process that await their settlement, in arrival order, with one
- * sweeper for all of them instead of a timer per message. The sweeper runs only while
- * deliveries are open (it stops on the first sweep that finds none, so a steady stream of
- * messages does not start and stop it per message), never keeps the process alive, and ticks
- * at a quarter of the shortest settle timeout seen (10 ms to 1 s): a delivery times out at most
- * that much after its deadline.
+ * The deliveries of this process that await their settlement, in arrival order (an intrusive
+ * doubly linked list: adding and removing allocate nothing), with one sweeper for all of them
+ * instead of a timer per message. The sweeper runs only while deliveries are open (it stops on
+ * the first sweep that finds none, so a steady stream of messages does not start and stop it per
+ * message), never keeps the process alive, and ticks at a quarter of the shortest settle timeout
+ * seen (10 ms to 1 s): a delivery times out at most that much after its deadline.
  */
-class OpenDeliveries<D extends ExpiringDelivery> {
-  private readonly open = new Set<D>();
+class OpenDeliveries {
+  private oldest: ExpiringDelivery | undefined;
+  private newest: ExpiringDelivery | undefined;
+  private size = 0;
   private sweeper: NodeJS.Timeout | undefined;
   private sweepIntervalMs = Infinity;
 
-  add(delivery: D): void {
-    if (this.open.size >= MAX_OPEN_DELIVERIES) {
-      const oldest = this.open.values().next().value;
-      if (oldest !== undefined) {
-        this.open.delete(oldest);
-        warnOnce(
-          `more than ${MAX_OPEN_DELIVERIES} NATS deliveries awaited settlement at once; ` +
-            'the oldest ended with task.outcome=timeout',
-          undefined,
-        );
-        this.expire(oldest);
-      }
+  add(delivery: ExpiringDelivery): void {
+    if (delivery.isOpen) return;
+    const oldest = this.oldest;
+    if (this.size >= MAX_OPEN_DELIVERIES && oldest !== undefined) {
+      this.delete(oldest);
+      warnOnce(
+        `more than ${MAX_OPEN_DELIVERIES} NATS deliveries awaited settlement at once; ` +
+          'the oldest ended with task.outcome=timeout',
+        undefined,
+      );
+      this.expire(oldest);
     }
-    this.open.add(delivery);
+    delivery.isOpen = true;
+    delivery.openPrevious = this.newest;
+    delivery.openNext = undefined;
+    if (this.newest === undefined) this.oldest = delivery;
+    else this.newest.openNext = delivery;
+    this.newest = delivery;
+    this.size += 1;
     const interval = sweepIntervalFor(delivery.settleTimeoutMs);
     if (interval < this.sweepIntervalMs) this.startSweeper(interval);
   }
 
-  delete(delivery: D): void {
-    this.open.delete(delivery);
+  delete(delivery: ExpiringDelivery): void {
+    if (!delivery.isOpen) return;
+    const { openPrevious: previous, openNext: next } = delivery;
+    if (previous === undefined) this.oldest = next;
+    else previous.openNext = next;
+    if (next === undefined) this.newest = previous;
+    else next.openPrevious = previous;
+    delivery.isOpen = false;
+    delivery.openPrevious = undefined;
+    delivery.openNext = undefined;
+    this.size -= 1;
   }
 
   private startSweeper(interval: number): void {
@@ -66,7 +86,7 @@ class OpenDeliveries<D extends ExpiringDelivery> {
   }
 
   private sweep(): void {
-    if (this.open.size === 0) {
+    if (this.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
       this.sweepIntervalMs = Infinity;
@@ -74,14 +94,18 @@ class OpenDeliveries<D extends ExpiringDelivery> {
     }
     const now = performance.now();
     // Deadlines move with working(), so arrival order is not deadline order: look at them all.
-    for (const delivery of this.open) {
-      if (delivery.deadline > now) continue;
-      this.open.delete(delivery);
-      this.expire(delivery);
+    let delivery = this.oldest;
+    while (delivery !== undefined) {
+      const next = delivery.openNext;
+      if (delivery.deadline <= now) {
+        this.delete(delivery);
+        this.expire(delivery);
+      }
+      delivery = next;
     }
   }
 
-  private expire(delivery: D): void {
+  private expire(delivery: ExpiringDelivery): void {
     try {
       delivery.expire();
     } catch (error) {
@@ -90,5 +114,5 @@ class OpenDeliveries<D extends ExpiringDelivery> {
   }
 }
 
-/** The one set of this process. */
-export const openDeliveries = new OpenDeliveries<ExpiringDelivery>();
+/** The one list of this process. */
+export const openDeliveries = new OpenDeliveries();
