@@ -9,7 +9,6 @@
  * seconds; every expression, label and threshold is the shipped one. Per-task thresholds come
  * from an extra rules file, the override mechanism tasklens-thresholds.yml documents.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -23,6 +22,8 @@ import { defaultRepoDir, startStack } from '../src/stack/stack.js';
 import type { RunningStack, StackPorts } from '../src/stack/types.js';
 import { requireRedis } from '../../bullmq/test/support/redis.js';
 import { eventually } from './support/eventually.js';
+import { startNodeProcess } from './support/node-process.js';
+import type { NodeProcess } from './support/node-process.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -133,25 +134,8 @@ function startProcess(
   args: string[],
   env: Record<string, string>,
   onLine?: (line: string) => void,
-) {
-  const child = spawn(process.execPath, args, {
-    env: {
-      ...process.env,
-      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) onLine?.(line);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, exited };
+): NodeProcess {
+  return startNodeProcess(args, stack.endpoints.otlpHttp, env, onLine);
 }
 
 /** The first firing alert that reached the webhook with these labels, and when it arrived. */

@@ -3,7 +3,6 @@
  * process export OTLP to the collector, which feeds Jaeger and Prometheus; the failing task is
  * then found the way users find it (Jaeger's API, PromQL, `tasklens failures`).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +15,8 @@ import { startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
 import { requireRedis } from '../../bullmq/test/support/redis.js';
 import { eventually } from './support/eventually.js';
+import { startNodeProcess } from './support/node-process.js';
+import type { NodeProcess } from './support/node-process.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const QUEUE = `e2e-${randomBytes(4).toString('hex')}`;
@@ -43,25 +44,8 @@ interface Settled {
 let stack: RunningStack;
 let stateDir: string;
 
-function nodeProcess(script: string, onLine?: (line: string) => void) {
-  const child = spawn(process.execPath, [join(FIXTURES, script)], {
-    env: {
-      ...process.env,
-      QUEUE,
-      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let buffered = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) onLine?.(line);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, exited };
+function nodeProcess(script: string, onLine?: (line: string) => void): NodeProcess {
+  return startNodeProcess([join(FIXTURES, script)], stack.endpoints.otlpHttp, { QUEUE }, onLine);
 }
 
 async function getJson(url: string): Promise<unknown> {

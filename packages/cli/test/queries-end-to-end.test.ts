@@ -5,7 +5,6 @@
  * of `tasklens stats` must return at least one series. Prometheus evaluates the recording rules
  * every second here (test-only startStack option), so they follow the traffic within seconds.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,8 @@ import { statsQueries } from '../src/commands/stats.js';
 import { defaultRepoDir, startStack } from '../src/stack/stack.js';
 import type { RunningStack, StackPorts } from '../src/stack/types.js';
 import { REDIS_HOST, REDIS_PORT, requireRedis } from '../../bullmq/test/support/redis.js';
+import { startNodeProcess } from './support/node-process.js';
+import type { NodeProcess } from './support/node-process.js';
 
 const REPO = defaultRepoDir();
 /** How long the queries may take to return series once the demo's producer is done. */
@@ -52,19 +53,11 @@ interface NamedQuery {
 let stack: RunningStack;
 let stateDir: string;
 
-function startDemoProcess(script: string) {
-  const child = spawn(process.execPath, [join(REPO, 'demo', script)], {
-    env: {
-      ...process.env,
-      REDIS_HOST,
-      REDIS_PORT: String(REDIS_PORT),
-      OTEL_EXPORTER_OTLP_ENDPOINT: stack.endpoints.otlpHttp,
-      OTEL_METRIC_EXPORT_INTERVAL: '1000',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+function startDemoProcess(script: string): NodeProcess {
+  return startNodeProcess([join(REPO, 'demo', script)], stack.endpoints.otlpHttp, {
+    REDIS_HOST,
+    REDIS_PORT: String(REDIS_PORT),
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { child, exited };
 }
 
 /** Number of series `expr` returns now; throws with Prometheus's error when it rejects it. */
