@@ -4,6 +4,7 @@
 // telemetry has arrived, then shows the failing tasks and per-task stats the way an on-call
 // engineer would look them up.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import {
@@ -29,13 +30,19 @@ async function ensureStack() {
   return stack.endpoints;
 }
 
+/** Starts a demo process; its output is shown, and kept for reading the worker's totals. */
 function startNode(script, env) {
   const child = spawn(process.execPath, [here(script)], {
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    output += chunk;
+    process.stdout.write(chunk);
+  });
   const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited };
+  return { child, exited, output: () => output };
 }
 
 async function waitUntilDrained(queue) {
@@ -56,57 +63,77 @@ async function waitFor(what, check) {
   throw new Error(`${what} did not show up within 30 s`);
 }
 
-step('starting the native stack (collector, Prometheus, Jaeger)');
-const endpoints = await ensureStack();
-const telemetryEnv = {
-  OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp,
-  OTEL_METRIC_EXPORT_INTERVAL: '2000',
-};
+async function main() {
+  step('starting the native stack (collector, Prometheus, Alertmanager, Jaeger)');
+  const endpoints = await ensureStack();
+  const telemetryEnv = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp,
+    OTEL_METRIC_EXPORT_INTERVAL: '2000',
+  };
 
-const queue = new Queue(QUEUE, { connection });
-await queue.obliterate({ force: true });
+  const queue = new Queue(QUEUE, { connection });
+  await queue.obliterate({ force: true });
 
-step('worker and producer on BullMQ (Redis 127.0.0.1:6379)');
-const worker = startNode('./worker.js', telemetryEnv);
-const producer = startNode('./producer.js', telemetryEnv);
-if ((await producer.exited) !== 0) throw new Error('the demo producer failed');
-await waitUntilDrained(queue);
-await queue.close();
-worker.child.kill('SIGTERM');
-await worker.exited;
+  step('worker and producer on BullMQ (Redis 127.0.0.1:6379)');
+  const workerInstance = `demo-worker-${randomUUID()}`;
+  const worker = startNode('./worker.js', {
+    ...telemetryEnv,
+    OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${workerInstance}`,
+  });
+  const producer = startNode('./producer.js', telemetryEnv);
+  if ((await producer.exited) !== 0) throw new Error('the demo producer failed');
+  await waitUntilDrained(queue);
+  await queue.close();
+  worker.child.kill('SIGTERM');
+  await worker.exited;
 
-step('waiting for the telemetry to reach Jaeger and Prometheus');
-const silent = { stdout: () => undefined, stderr: () => undefined };
-const jaegerUrl = endpoints.jaegerQuery;
-const prometheusUrl = endpoints.prometheus;
-await waitFor('failed charge-card spans in Jaeger', async () => {
-  let found = [];
-  await failuresCommand(
-    ['--task', 'charge-card', '--since', '15m', '--json', '--jaeger-url', jaegerUrl],
-    {
-      ...silent,
-      stdout: (text) => (found = JSON.parse(text)),
-    },
+  step('waiting for the telemetry to reach Jaeger and Prometheus');
+  const silent = { stdout: () => undefined, stderr: () => undefined };
+  const jaegerUrl = endpoints.jaegerQuery;
+  const prometheusUrl = endpoints.prometheus;
+  await waitFor('failed charge-card spans in Jaeger', async () => {
+    let found = [];
+    await failuresCommand(
+      ['--task', 'charge-card', '--since', '15m', '--json', '--jaeger-url', jaegerUrl],
+      {
+        ...silent,
+        stdout: (text) => (found = JSON.parse(text)),
+      },
+    );
+    return found.length > 0;
+  });
+  const totals = /(\d+) attempts completed, (\d+) failed/.exec(worker.output());
+  const attempts = totals === null ? 1 : Number(totals[1]) + Number(totals[2]);
+  await waitFor(`all ${attempts} attempts in Prometheus`, async () => {
+    const query = `sum(task_duration_seconds_count{instance="${workerInstance}"})`;
+    const response = await fetch(
+      `${prometheusUrl}/api/v1/query?query=${encodeURIComponent(query)}`,
+    );
+    const body = await response.json();
+    return Number(body.data?.result?.[0]?.value?.[1] ?? 0) >= attempts;
+  });
+
+  step('tasklens failures --since 15m');
+  await failuresCommand(['--since', '15m', '--limit', '8', '--jaeger-url', jaegerUrl]);
+  step('tasklens stats --since 15m');
+  await statsCommand(['--since', '15m', '--prometheus-url', prometheusUrl]);
+
+  step('where to look');
+  console.log(
+    `Jaeger API     ${jaegerUrl}/api/traces?service=demo-worker&lookback=1h&tags=${encodeURIComponent('{"task.outcome":"failure"}')}`,
   );
-  return found.length > 0;
-});
-await waitFor('task_duration_seconds_count in Prometheus', async () => {
-  const response = await fetch(`${prometheusUrl}/api/v1/query?query=task_duration_seconds_count`);
-  const body = await response.json();
-  return body.data?.result?.length > 0;
-});
+  console.log(
+    `Prometheus     ${prometheusUrl}/graph?g0.expr=sum%20by%20(task_name%2C%20task_outcome)%20(task_duration_seconds_count)`,
+  );
+  console.log('CLI            npx tasklens failures --since 1h   |   npx tasklens stats');
+  console.log(
+    'The stack keeps running for you to explore: stop it with `npx tasklens stack down`.',
+  );
+}
 
-step('tasklens failures --since 15m');
-await failuresCommand(['--since', '15m', '--limit', '8', '--jaeger-url', jaegerUrl]);
-step('tasklens stats --since 15m');
-await statsCommand(['--since', '15m', '--prometheus-url', prometheusUrl]);
-
-step('where to look');
-console.log(
-  `Jaeger API     ${jaegerUrl}/api/traces?service=demo-worker&tags=%7B%22error%22%3A%22true%22%7D`,
-);
-console.log(
-  `Prometheus     ${prometheusUrl}/graph?g0.expr=sum%20by%20(task_name%2C%20task_outcome)%20(task_duration_seconds_count)`,
-);
-console.log('CLI            npx tasklens failures --since 1h   |   npx tasklens stats');
-console.log('The stack keeps running for you to explore: stop it with `npx tasklens stack down`.');
+try {
+  await main();
+} catch (error) {
+  console.error(`\ndemo: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}
