@@ -1,6 +1,6 @@
 export { main } from './main.js';
 export { runCommand, parseRunArguments, CommandFailedError } from './commands/run.js';
-export type { RunArguments } from './commands/run.js';
+export type { RunArguments, RunSummary } from './commands/run.js';
 export { failuresCommand } from './commands/failures.js';
 export { stackCommand } from './commands/stack.js';
 export { collectStats, statsCommand, statsQueries } from './commands/stats.js';

@@ -82,6 +82,28 @@ describe('tasklens run', () => {
     expect(result.stdout).toBe(`00-${span.traceId}-${span.spanId}-01\n`);
   });
 
+  it('prints a JSON summary with the trace id on stderr with --json', async () => {
+    const result = await tasklens([
+      'run',
+      '--task',
+      'summarized',
+      '--json',
+      '--',
+      'sh',
+      '-c',
+      'exit 3',
+    ]);
+    expect(result.code).toBe(3);
+    const [span] = receiver.spans();
+    expect(JSON.parse(result.stderr)).toEqual({
+      task: 'summarized',
+      outcome: 'failure',
+      exitCode: 3,
+      durationMs: expect.any(Number) as number,
+      traceId: span.traceId,
+    });
+  });
+
   it('stops the command at --timeout and records outcome timeout with exit code 124', async () => {
     const result = await tasklens([
       'run',

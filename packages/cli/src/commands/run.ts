@@ -31,6 +31,8 @@ Options:
                          SIGKILL after --kill-after; outcome timeout, exit code 124
   --kill-after DURATION  grace between SIGTERM and SIGKILL (default 10s)
   --service NAME         service.name of the run (default $OTEL_SERVICE_NAME, else tasklens-run)
+  --json                 after the run, print one JSON line on stderr: task, outcome, exit code,
+                         duration and trace id (for logs that link to the trace)
   -h, --help             show this help
 
 Exit code: the command's own; 128+N when it died of signal N; 124 on timeout; 126 when it
@@ -39,6 +41,16 @@ standard OTEL_* variables say (default OTLP/HTTP to localhost:4318); an unreacha
 costs one warning and at most TASKLENS_FLUSH_TIMEOUT_MS (default 5000) at exit, never the
 command's exit code.
 `;
+
+/** What `tasklens run --json` prints on stderr after the run. */
+export interface RunSummary {
+  task: string;
+  outcome: 'success' | 'failure' | 'cancelled' | 'timeout';
+  exitCode: number;
+  durationMs: number;
+  /** `null` when telemetry is off. */
+  traceId: string | null;
+}
 
 const VALUE_OPTIONS = new Set(['--task', '--timeout', '--kill-after', '--service']);
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -51,6 +63,7 @@ export interface RunArguments {
   timeoutMs: number | undefined;
   killAfterMs: number;
   serviceName: string | undefined;
+  json: boolean;
   command: string;
   args: string[];
 }
@@ -88,6 +101,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
       timeout: { type: 'string' },
       'kill-after': { type: 'string' },
       service: { type: 'string' },
+      json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -98,6 +112,7 @@ export function parseRunArguments(argv: readonly string[]): RunArguments {
     timeoutMs: durationOption('timeout', values.timeout),
     killAfterMs: durationOption('kill-after', values['kill-after']) ?? DEFAULT_KILL_AFTER_MS,
     serviceName: values.service,
+    json: values.json,
     command: command ?? '',
     args,
   };
@@ -186,6 +201,8 @@ export async function runCommand(
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
 
+  const startedAt = performance.now();
+  let traceId: string | null = null;
   let exitCode: number;
   try {
     await runTask(
@@ -196,6 +213,7 @@ export async function runCommand(
         attributes: { 'process.executable.name': basename(parsed.command) },
       },
       ({ span, signal }) => {
+        if (span.isRecording()) traceId = span.spanContext().traceId;
         const running = spawn(parsed.command, parsed.args, {
           stdio: 'inherit',
           env: injectTaskEnv(process.env),
@@ -222,6 +240,23 @@ export async function runCommand(
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
   }
   await telemetry.shutdown();
+  if (parsed.json) {
+    const summary: RunSummary = {
+      task: parsed.task,
+      outcome:
+        exitCode === EXIT_OK
+          ? 'success'
+          : exitCode === EXIT_TIMEOUT
+            ? 'timeout'
+            : cancel.signal.aborted
+              ? 'cancelled'
+              : 'failure',
+      exitCode,
+      durationMs: Math.round(performance.now() - startedAt),
+      traceId,
+    };
+    output.stderr(`${JSON.stringify(summary)}\n`);
+  }
   return exitCode;
 }
 
