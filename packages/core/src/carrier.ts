@@ -107,7 +107,9 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
       reject('malformed-enqueued-at', taskName);
     }
 
-    const clean: TaskCarrier = Object.create(null) as TaskCarrier;
+    // Only the registered propagator's own field names are copied, so a plain object is safe.
+    const clean: TaskCarrier = {};
+    let copied = 0;
     for (const field of propagation.fields()) {
       const value = readField(carrier, field);
       if (value === undefined) continue;
@@ -116,8 +118,9 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
         return { context: undefined, enqueuedAt };
       }
       clean[field] = value;
+      copied++;
     }
-    if (Object.keys(clean).length === 0) return { context: undefined, enqueuedAt };
+    if (copied === 0) return { context: undefined, enqueuedAt };
 
     const extracted = propagation.extract(ROOT_CONTEXT, clean);
     if (clean.traceparent !== undefined && trace.getSpanContext(extracted) === undefined) {
