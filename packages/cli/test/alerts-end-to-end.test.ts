@@ -32,6 +32,8 @@ const SUFFIX = randomBytes(4).toString('hex');
 const QUEUE = `alerts-e2e-${SUFFIX}`;
 const FAILING_TASK = `sync-inventory-${SUFFIX}`;
 const MISSED_TASK = `nightly-backup-${SUFFIX}`;
+/** A scheduled task whose one run fails: TaskRunFailed. */
+const FAILED_RUN_TASK = `nightly-export-${SUFFIX}`;
 /** Expected interval of MISSED_TASK, in seconds (its per-task threshold). */
 const MISSED_TASK_INTERVAL = 5;
 /** Failing attempts sent: well above tasklens:failure_ratio_min_attempts:default (10). */
@@ -125,6 +127,10 @@ async function writeTestThresholds(file: string): Promise<void> {
       `        expr: vector(${MISSED_TASK_INTERVAL})`,
       '        labels:',
       `          task_name: ${MISSED_TASK}`,
+      '      - record: tasklens:expected_interval_seconds:threshold',
+      '        expr: vector(86400)',
+      '        labels:',
+      `          task_name: ${FAILED_RUN_TASK}`,
       '',
     ].join('\n'),
   );
@@ -259,6 +265,39 @@ describe('task telemetry → Prometheus alerts → Alertmanager → webhook', ()
       `TaskMissedRun: successful run → webhook after ${receivedAt - succeededAt} ms with an ` +
         `expected interval of ${MISSED_TASK_INTERVAL} s (1s evaluation, group_wait 1s; measured ` +
         `${new Date().toISOString()})`,
+    );
+  }, 150_000);
+
+  it('notifies TaskRunFailed for a single failed run of a scheduled task', async () => {
+    const run = startProcess(
+      [
+        CLI,
+        'run',
+        '--task',
+        FAILED_RUN_TASK,
+        '--service',
+        'alerts-e2e-cron',
+        '--',
+        'sh',
+        '-c',
+        'exit 4',
+      ],
+      {},
+    );
+    expect(await run.exited).toBe(4);
+    const failedAt = Date.now();
+    const { alert, receivedAt } = await awaitAlert('TaskRunFailed', {
+      alertname: 'TaskRunFailed',
+      task_name: FAILED_RUN_TASK,
+      job: 'alerts-e2e-cron',
+      severity: 'warning',
+    });
+    expect(alert.annotations.summary).toBe(
+      `Scheduled task ${FAILED_RUN_TASK} failed 1 time(s) in the last 10 minutes`,
+    );
+    console.log(
+      `TaskRunFailed: failed run → webhook after ${receivedAt - failedAt} ms (1s evaluation, ` +
+        `group_wait 1s; measured ${new Date().toISOString()})`,
     );
   }, 150_000);
 });
