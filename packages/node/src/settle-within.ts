@@ -16,7 +16,8 @@ export function settleWithin(work: Promise<unknown>, timeoutMs: number): Promise
       },
       (error: unknown) => {
         clearTimeout(timer);
-        diag.warn('tasklens: flushing telemetry failed', error);
+        // The export failure report has already said why (an unreachable collector).
+        diag.debug('tasklens: flushing telemetry failed', error);
         resolve(true);
       },
     );

@@ -1,9 +1,10 @@
-import { context, diag, DiagConsoleLogger } from '@opentelemetry/api';
+import { context, diag, DiagConsoleLogger, DiagLogLevel } from '@opentelemetry/api';
 import { diagLogLevelFromString, suppressTracing } from '@opentelemetry/core';
 import { TelemetryConfigError } from './config-error.js';
 import { resolveConfig, resolveEnabled } from './config.js';
 import { installExitHooks } from './exit-hooks.js';
 import { registerGlobalProviders } from './global-registration.js';
+import { createDefaultDiagLogger } from './default-diag-logger.js';
 import { ExportFailureReport } from './export-failure-report.js';
 import { createMeterPipeline } from './meter-provider.js';
 import { createNoopTelemetry } from './noop-telemetry.js';
@@ -54,9 +55,16 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
   try {
     if (!resolveEnabled(options)) return createNoopTelemetry('disabled');
     const config = resolveConfig(options);
+    // Dropped carriers and spans are reported through diag: without a logger nobody would see them.
     const logLevel = diagLogLevelFromString(config.logLevel);
     if (logLevel !== undefined) {
       diag.setLogger(new DiagConsoleLogger(), { logLevel, suppressOverrideMessage: true });
+    } else {
+      // Dropped carriers and spans are reported through diag: without a logger nobody sees them.
+      diag.setLogger(createDefaultDiagLogger(), {
+        logLevel: DiagLogLevel.WARN,
+        suppressOverrideMessage: true,
+      });
     }
 
     const resource = createResource(config.resourceAttributes);

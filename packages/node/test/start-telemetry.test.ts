@@ -1,6 +1,13 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { context, metrics, propagation, ProxyTracerProvider, trace } from '@opentelemetry/api';
+import {
+  context,
+  diag,
+  metrics,
+  propagation,
+  ProxyTracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry, TelemetryConfigError } from '@tasklens/node';
@@ -116,6 +123,17 @@ describe('startTelemetry', () => {
     await telemetry.shutdown();
     await telemetry.forceFlush();
     expect(receiver.spans().map((span) => span.name)).toEqual(['first', 'second']);
+  });
+
+  it("shows tasklens's own warnings on stderr when OTEL_LOG_LEVEL is not set", async () => {
+    const telemetry = startTelemetry(options());
+    diag.warn('tasklens: dropped a carrier (oversized); the task runs as a new trace.');
+    diag.error('an SDK error the export failure report covers');
+    expect(stderrLines).toEqual([
+      'tasklens: dropped a carrier (oversized); the task runs as a new trace.\n',
+    ]);
+    await telemetry.shutdown();
+    diag.disable();
   });
 
   it('sends nothing with both exporters set to none', async () => {
