@@ -25,6 +25,7 @@ function tasklens(
   args: string[],
   env: Record<string, string> = {},
   onStdout?: (text: string, child: ReturnType<typeof spawn>) => void,
+  stdin?: string,
 ): Promise<CliRun> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: {
@@ -33,8 +34,9 @@ function tasklens(
       OTEL_SERVICE_NAME: 'cli-test',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(stdin ?? '');
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -102,6 +104,16 @@ describe('tasklens run', () => {
       durationMs: expect.any(Number) as number,
       traceId: span.traceId,
     });
+  });
+
+  it('passes standard input through to the command', async () => {
+    const result = await tasklens(
+      ['run', '--task', 'stdin', '--', 'cat'],
+      {},
+      undefined,
+      'line one\nline two\n',
+    );
+    expect(result).toMatchObject({ code: 0, stdout: 'line one\nline two\n', stderr: '' });
   });
 
   it('stops the command at --timeout and records outcome timeout with exit code 124', async () => {
