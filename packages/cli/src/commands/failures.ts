@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
+import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from '../exit-codes.js';
-import { BackendUnreachableError } from '../http-json.js';
 import { JaegerClient } from '../jaeger-client.js';
 import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import { UsageError } from '../usage-error.js';
@@ -202,24 +201,12 @@ export async function failuresCommand(
   argv: string[],
   output: CommandOutput = processOutput,
 ): Promise<number> {
-  let options: FailuresArguments;
-  try {
-    options = parseFailuresArguments(argv);
-  } catch (error) {
-    output.stderr(`tasklens failures: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (options.help) {
-    output.stdout(USAGE);
-    return EXIT_OK;
-  }
-  try {
+  const options = argumentsOrExitCode('failures', USAGE, output, () =>
+    parseFailuresArguments(argv),
+  );
+  if (typeof options === 'number') return options;
+  return printFromBackend('failures', output, async () => {
     const failures = await findFailures(options);
-    output.stdout(options.json ? `${JSON.stringify(failures, null, 2)}\n` : formatTable(failures));
-    return EXIT_OK;
-  } catch (error) {
-    if (!(error instanceof BackendUnreachableError)) throw error;
-    output.stderr(`tasklens failures: ${error.message}\n`);
-    return EXIT_UNREACHABLE;
-  }
+    return options.json ? `${JSON.stringify(failures, null, 2)}\n` : formatTable(failures);
+  });
 }

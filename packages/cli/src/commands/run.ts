@@ -5,16 +5,11 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { injectTaskEnv, runTask, TaskTimeoutError } from '@tasklens/core';
 import { startTelemetry } from '@tasklens/node';
+import { argumentsOrExitCode } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import {
-  EXIT_CANNOT_EXECUTE,
-  EXIT_NOT_FOUND,
-  EXIT_OK,
-  EXIT_TIMEOUT,
-  EXIT_USAGE,
-} from '../exit-codes.js';
+import { EXIT_CANNOT_EXECUTE, EXIT_NOT_FOUND, EXIT_OK, EXIT_TIMEOUT } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 
 const USAGE = `Usage: tasklens run --task NAME [--timeout DURATION] [--kill-after DURATION]
@@ -176,17 +171,8 @@ export async function runCommand(
   argv: readonly string[],
   output: CommandOutput = processOutput,
 ): Promise<number> {
-  let parsed: RunArguments;
-  try {
-    parsed = parseRunArguments(argv);
-  } catch (error) {
-    output.stderr(`tasklens run: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (parsed.help) {
-    output.stdout(USAGE);
-    return EXIT_OK;
-  }
+  const parsed = argumentsOrExitCode('run', USAGE, output, () => parseRunArguments(argv));
+  if (typeof parsed === 'number') return parsed;
 
   const telemetry = startTelemetry({
     serviceName: parsed.serviceName ?? process.env.OTEL_SERVICE_NAME ?? 'tasklens-run',

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
+import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
-import { EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE } from '../exit-codes.js';
-import { BackendUnreachableError } from '../http-json.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { UsageError } from '../usage-error.js';
 
@@ -185,30 +184,11 @@ export async function statsCommand(
   argv: string[],
   output: CommandOutput = processOutput,
 ): Promise<number> {
-  let options: StatsArguments;
-  try {
-    options = parseStatsArguments(argv);
-  } catch (error) {
-    output.stderr(`tasklens stats: ${(error as Error).message}\n\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  if (options.help) {
-    output.stdout(USAGE);
-    return EXIT_OK;
-  }
-  try {
-    const rows = await collectStats(
-      new PrometheusClient(options.prometheusUrl),
-      options.window,
-      options.task,
-    );
-    output.stdout(
-      options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, options.since),
-    );
-    return EXIT_OK;
-  } catch (error) {
-    if (!(error instanceof BackendUnreachableError)) throw error;
-    output.stderr(`tasklens stats: ${error.message}\n`);
-    return EXIT_UNREACHABLE;
-  }
+  const options = argumentsOrExitCode('stats', USAGE, output, () => parseStatsArguments(argv));
+  if (typeof options === 'number') return options;
+  return printFromBackend('stats', output, async () => {
+    const client = new PrometheusClient(options.prometheusUrl);
+    const rows = await collectStats(client, options.window, options.task);
+    return options.json ? `${JSON.stringify(rows, null, 2)}\n` : formatTable(rows, options.since);
+  });
 }
