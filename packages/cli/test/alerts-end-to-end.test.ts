@@ -19,11 +19,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRepoDir, startStack } from '../src/stack/stack.js';
-import type { RunningStack, StackPorts } from '../src/stack/types.js';
+import type { RunningStack } from '../src/stack/types.js';
 import { requireRedis } from '../../bullmq/test/support/redis.js';
 import { eventually } from './support/eventually.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';
+import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
@@ -43,21 +44,8 @@ const TEST_FOR_DURATION = '2s';
 /** How long an alert may take to reach the webhook before the test fails. */
 const ALERT_LIMIT_MS = 90_000;
 
-// 44xxx–49xxx: apart from the other stack tests and the defaults.
-const PORTS: StackPorts = {
-  otlpGrpc: 44317,
-  otlpHttp: 44318,
-  collectorHealth: 44133,
-  collectorTelemetry: 48888,
-  prometheus: 49090,
-  jaegerOtlpGrpc: 44417,
-  jaegerOtlpHttp: 44418,
-  jaegerQueryHttp: 46686,
-  jaegerQueryGrpc: 46685,
-  jaegerHealth: 44134,
-  jaegerTelemetry: 44269,
-  alertmanager: 49093,
-};
+// Below the ephemeral port range, apart from the other test files' stacks.
+const PORTS = testStackPorts(21300);
 
 /** One alert of an Alertmanager webhook notification. */
 interface WebhookAlert {

@@ -17,23 +17,12 @@ import { requireRedis } from '../../bullmq/test/support/redis.js';
 import { eventually } from './support/eventually.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';
+import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const QUEUE = `e2e-${randomBytes(4).toString('hex')}`;
-const PORTS = {
-  otlpGrpc: 34317,
-  otlpHttp: 34318,
-  collectorHealth: 33133,
-  collectorTelemetry: 38888,
-  prometheus: 39090,
-  jaegerOtlpGrpc: 34417,
-  jaegerOtlpHttp: 34418,
-  jaegerQueryHttp: 36686,
-  jaegerQueryGrpc: 36685,
-  jaegerHealth: 34133,
-  jaegerTelemetry: 34269,
-  alertmanager: 39093,
-};
+// Below the ephemeral port range, apart from the other test files' stacks.
+const PORTS = testStackPorts(21200);
 
 interface Settled {
   name: string;

@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries } from '../../../deploy/test/dashboard-queries.js';
 import { statsQueries } from '../src/commands/stats.js';
 import { defaultRepoDir, startStack } from '../src/stack/stack.js';
-import type { RunningStack, StackPorts } from '../src/stack/types.js';
+import type { RunningStack } from '../src/stack/types.js';
 import { REDIS_HOST, REDIS_PORT, requireRedis } from '../../bullmq/test/support/redis.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';
+import { testStackPorts } from './support/test-ports.js';
 
 const REPO = defaultRepoDir();
 /** How long the queries may take to return series once the demo's producer is done. */
@@ -27,22 +28,8 @@ const STATS_WINDOW = '900s';
 /** A demo task that is retried and then succeeds, so every stats column has a value for it. */
 const STATS_TASK = 'send-email';
 
-// 45xxx and 47xxx: apart from the other stack tests (alerts-end-to-end uses 44xxx, 46xxx, 48xxx,
-// 49xxx) and the defaults.
-const PORTS: StackPorts = {
-  otlpGrpc: 45317,
-  otlpHttp: 45318,
-  collectorHealth: 45133,
-  collectorTelemetry: 47888,
-  prometheus: 47090,
-  jaegerOtlpGrpc: 45417,
-  jaegerOtlpHttp: 45418,
-  jaegerQueryHttp: 47686,
-  jaegerQueryGrpc: 47685,
-  jaegerHealth: 45134,
-  jaegerTelemetry: 45269,
-  alertmanager: 47093,
-};
+// Below the ephemeral port range, apart from the other test files' stacks.
+const PORTS = testStackPorts(21400);
 
 /** One query to check, named for the failure message. */
 interface NamedQuery {

@@ -5,23 +5,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startStack, stopStack } from '../src/stack/stack.js';
-import type { RunningStack, StackPorts } from '../src/stack/types.js';
+import type { RunningStack } from '../src/stack/types.js';
+import { testStackPorts } from './support/test-ports.js';
 
-// Other ports than stack.test.ts and the defaults.
-const PORTS: StackPorts = {
-  otlpGrpc: 25317,
-  otlpHttp: 25318,
-  collectorHealth: 25133,
-  collectorTelemetry: 25888,
-  prometheus: 25090,
-  jaegerOtlpGrpc: 25417,
-  jaegerOtlpHttp: 25418,
-  jaegerQueryHttp: 25686,
-  jaegerQueryGrpc: 25685,
-  jaegerHealth: 25134,
-  jaegerTelemetry: 25269,
-  alertmanager: 25093,
-};
+// Below the ephemeral port range, apart from the other test files' stacks.
+const PORTS = testStackPorts(21100);
 
 const TOKEN = randomBytes(16).toString('hex');
 

@@ -8,23 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { stackStatus, startStack, stopStack } from '../src/stack/stack.js';
 import { eventually } from './support/eventually.js';
-import type { RunningStack, StackComponentState, StackPorts } from '../src/stack/types.js';
+import type { RunningStack, StackComponentState } from '../src/stack/types.js';
+import { testStackPorts } from './support/test-ports.js';
 
-// Ports far from the defaults, so a stack the user left running does not get in the way.
-const PORTS: StackPorts = {
-  otlpGrpc: 24317,
-  otlpHttp: 24318,
-  collectorHealth: 23133,
-  collectorTelemetry: 28888,
-  prometheus: 29090,
-  jaegerOtlpGrpc: 24417,
-  jaegerOtlpHttp: 24418,
-  jaegerQueryHttp: 26686,
-  jaegerQueryGrpc: 26685,
-  jaegerHealth: 24133,
-  jaegerTelemetry: 24269,
-  alertmanager: 29093,
-};
+// Below the ephemeral port range, apart from the other test files' stacks.
+const PORTS = testStackPorts(21000);
 
 const SERVICE_NAME = 'tasklens-stack-test';
 const INSTANCE_ID = `instance-${randomBytes(4).toString('hex')}`;
