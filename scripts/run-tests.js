@@ -21,8 +21,15 @@ const vitest = spawnSync(
 let summary = 'vitest wrote no results';
 try {
   const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+  // A file whose set-up failed (a broker or backend missing) fails with no failed test in it:
+  // count it as a failure too, so the summary never reads "0 failed" for a red run.
+  const brokenFiles = results.testResults.filter(
+    (file) =>
+      file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  ).length;
+  const failed = results.numFailedTests + brokenFiles;
   const skipped = results.numPendingTests + results.numTodoTests;
-  summary = `${results.numPassedTests} passed, ${results.numFailedTests} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+  summary = `${results.numPassedTests} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
 } catch (error) {
   summary = `${summary} (${error.message})`;
 }
