@@ -101,9 +101,10 @@ async function runAttempt<T>(
   options: RunTaskOptions,
   attemptNumber: number,
   retriesLeft: boolean,
+  instrumented: boolean,
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {
-  const attempt: TaskAttempt | undefined = isTelemetryActive()
+  const attempt: TaskAttempt | undefined = instrumented
     ? startNumberedTaskAttempt(options, attemptNumber)
     : undefined;
   const { signal, timedOut, dispose } = attemptSignal(options);
@@ -149,7 +150,8 @@ export function runTask<T>(
 ): Promise<T> {
   const first = options.attempt ?? 1;
   if (options.attempts === undefined || options.attempts <= 1) {
-    if (options.timeoutMs === undefined && options.signal === undefined && !isTelemetryActive()) {
+    const instrumented = isTelemetryActive();
+    if (options.timeoutMs === undefined && options.signal === undefined && !instrumented) {
       try {
         return Promise.resolve(
           fn({ signal: NEVER_ABORTED, attempt: first, span: NON_RECORDING_SPAN }),
@@ -159,7 +161,7 @@ export function runTask<T>(
         return Promise.reject(error);
       }
     }
-    return runAttempt(options, first, false, fn);
+    return runAttempt(options, first, false, instrumented, fn);
   }
   return runWithRetries(options, first, fn);
 }
@@ -173,7 +175,7 @@ async function runWithRetries<T>(
   for (let attemptNumber = first; ; attemptNumber++) {
     const retriesLeft = attemptNumber < last;
     try {
-      return await runAttempt(options, attemptNumber, retriesLeft, fn);
+      return await runAttempt(options, attemptNumber, retriesLeft, isTelemetryActive(), fn);
     } catch (error) {
       const retry =
         retriesLeft &&
