@@ -2,7 +2,6 @@
  * @tasklens/amqplib against the real RabbitMQ on 127.0.0.1: producers run in their own Node
  * process (fixtures/producer.mjs) wherever the claim crosses processes.
  */
-import { createServer } from 'node:net';
 import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentChannel, taskConsumer } from '@tasklens/amqplib';
 import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
 import { connectRabbitMq, runProducer, uniqueName, waitFor } from './support/rabbitmq.js';
+import { closedPort } from '../../core/test/support/closed-port.js';
 
 const telemetry = startInMemoryTelemetry();
 let connection: ChannelModel;
@@ -68,10 +68,7 @@ afterAll(async () => {
 
 describe('@tasklens/amqplib with RabbitMQ', () => {
   it('fails with how to start RabbitMQ when the broker is unreachable', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
+    const port = await closedPort();
     await expect(connectRabbitMq(`amqp://guest:guest@127.0.0.1:${port}`)).rejects.toThrow(
       `RabbitMQ is not reachable at amqp://guest:guest@127.0.0.1:${port}`,
     );

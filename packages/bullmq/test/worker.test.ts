@@ -3,7 +3,6 @@
  * stalled jobs (a worker process killed mid-job), BullMQ's own errors, pass-through.
  */
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -14,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
 import { cleanUp, onCleanup, openQueue, startWorker } from './support/harness.js';
 import { requireRedis, START_REDIS, uniqueQueueName, waitUntil } from './support/redis.js';
+import { closedPort } from '../../core/test/support/closed-port.js';
 
 const telemetry = startInMemoryTelemetry();
 const STALLING_WORKER = fileURLToPath(new URL('./fixtures/stalling-worker.mjs', import.meta.url));
@@ -301,10 +301,6 @@ describe('taskProcessor', () => {
 
 describe('the Redis check', () => {
   it('fails with how to start Redis when none answers', async () => {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    await expect(requireRedis(port)).rejects.toThrow(START_REDIS);
+    await expect(requireRedis(await closedPort())).rejects.toThrow(START_REDIS);
   });
 });

@@ -1,8 +1,7 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { formatDuration, parseDuration } from '../src/duration.js';
+import { closedPort } from '../../core/test/support/closed-port.js';
 
 async function tasklens(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -12,15 +11,6 @@ async function tasklens(argv: string[]): Promise<{ code: number; stdout: string;
     stderr: (text) => (stderr += text),
   });
   return { code, stdout, stderr };
-}
-
-/** A URL on 127.0.0.1 where nothing listens. */
-async function closedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return `http://127.0.0.1:${port}`;
 }
 
 describe('tasklens command line', () => {
@@ -51,7 +41,7 @@ describe('tasklens command line', () => {
   });
 
   it('exits 3 with how to start the backend when Jaeger or Prometheus is unreachable', async () => {
-    const url = await closedUrl();
+    const url = `http://127.0.0.1:${await closedPort()}`;
     const failures = await tasklens(['failures', '--jaeger-url', url]);
     expect(failures.code).toBe(3);
     expect(failures.stderr).toMatch(

@@ -6,6 +6,7 @@ import { TASK_DURATION_BUCKETS } from '@tasklens/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedMetricPoint } from './support/otlp-receiver.js';
+import { closedPort } from '../../core/test/support/closed-port.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/run-tasks.mjs', import.meta.url));
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -80,15 +81,6 @@ function startChild(env: Record<string, string>, nodeOptions: string[] = []): Ru
     kill: (signal) => child.kill(signal),
     exited,
   };
-}
-
-/** A port on 127.0.0.1 where nothing listens. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A collector that accepts connections and never answers. */

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import {
   context,
   diag,
@@ -15,6 +13,7 @@ import type { TelemetryOptions } from '@tasklens/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver } from './support/otlp-receiver.js';
+import { closedPort } from '../../core/test/support/closed-port.js';
 
 let receiver: OtlpReceiver;
 let stderrLines: string[];
@@ -45,14 +44,6 @@ function options(overrides: TelemetryOptions = {}): TelemetryOptions {
 function registeredTracerProvider(): unknown {
   const provider = trace.getTracerProvider();
   return provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 describe('startTelemetry', () => {
@@ -153,7 +144,7 @@ describe('startTelemetry', () => {
   });
 
   it('serves metrics for Prometheus to pull', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const telemetry = startTelemetry(
       options({ metricsExporter: 'prometheus', prometheusHost: '127.0.0.1', prometheusPort: port }),
     );
