@@ -1,4 +1,10 @@
-import type { StackBinaries, StackComponentName, StackPorts, StartStackOptions } from './types.js';
+import type {
+  StackBinaries,
+  StackComponentName,
+  StackComponentState,
+  StackPorts,
+  StartStackOptions,
+} from './types.js';
 
 /** Everything a component definition needs to build its command line and environment. */
 export interface ComponentContext {
@@ -57,12 +63,5 @@ export interface StackStateFile {
   /** Ports in use. */
   ports: StackPorts;
   /** Started components, in start order. */
-  components: {
-    name: StackComponentName;
-    pid: number;
-    command: string[];
-    startTicks: number;
-    logFile: string;
-    readyUrl: string;
-  }[];
+  components: StackComponentState[];
 }
