@@ -1,7 +1,14 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { defaultServiceName } from '@opentelemetry/resources';
 import { TelemetryConfigError } from './config-error.js';
-import type { LogLevelName, OtlpSignalConfig, ResolvedTelemetryConfig } from './internal-types.js';
+import type {
+  LogLevelName,
+  OtlpSignalConfig,
+  ResolvedTelemetryConfig,
+  SpoolConfig,
+} from './internal-types.js';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME } from './semconv.js';
 import type {
   MetricsExporterName,
@@ -26,6 +33,8 @@ export const DEFAULTS = {
   samplerArg: 1,
   flushTimeoutMs: 5_000,
   handleSignals: true,
+  spoolEnabled: true,
+  spoolMaxMiB: 100,
 } as const;
 
 const TRACES_EXPORTERS: readonly TracesExporterName[] = ['otlp', 'console', 'none'];
@@ -176,6 +185,7 @@ function parseRatio(setting: Setting): number {
 }
 
 function parseBoolean(setting: Setting): boolean {
+  if (typeof setting.value === 'boolean') return setting.value;
   const text = typeof setting.value === 'string' ? setting.value.toLowerCase() : '';
   if (text !== 'true' && text !== 'false') fail(setting, 'is not true or false');
   return text === 'true';
@@ -257,6 +267,39 @@ function resolveResourceAttributes(
   return attributes;
 }
 
+/** A folder name for a service: readable, and distinct for names that differ only in odd characters. */
+function serviceFolderName(serviceName: string): string {
+  const readable = serviceName.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80);
+  if (readable === serviceName && readable !== '' && !readable.startsWith('.')) return readable;
+  const hash = createHash('sha256').update(serviceName).digest('hex').slice(0, 8);
+  return `${readable.replace(/^\./, '_')}-${hash}`;
+}
+
+function resolveSpool(
+  options: TelemetryOptions,
+  env: Env,
+  serviceName: string,
+): SpoolConfig | undefined {
+  const enabled =
+    option('spoolEnabled', options.spoolEnabled) ?? variable(env, 'TASKLENS_SPOOL_ENABLED');
+  if (!(enabled ? parseBoolean(enabled) : DEFAULTS.spoolEnabled)) return undefined;
+  const directory =
+    option('spoolDirectory', options.spoolDirectory) ?? variable(env, 'TASKLENS_SPOOL_DIR');
+  if (directory && (typeof directory.value !== 'string' || directory.value.trim() === '')) {
+    fail(directory, 'is not a directory path');
+  }
+  const maxMiB =
+    option('spoolMaxMiB', options.spoolMaxMiB) ?? variable(env, 'TASKLENS_SPOOL_MAX_MIB');
+  const stateHome = variable(env, 'XDG_STATE_HOME')?.value as string | undefined;
+  const base = directory
+    ? resolve(String(directory.value))
+    : join(stateHome ?? join(homedir(), '.local', 'state'), 'tasklens', 'spool');
+  return {
+    directory: join(base, serviceFolderName(serviceName)),
+    maxBytes: (maxMiB ? parseInteger(maxMiB, 1, 1_048_576) : DEFAULTS.spoolMaxMiB) * 1024 * 1024,
+  };
+}
+
 /**
  * Whether telemetry should start: `options.enabled`, else not `OTEL_SDK_DISABLED=true`.
  * Checked before the rest so a disabled setup never fails on other settings.
@@ -306,8 +349,9 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
     DEFAULTS.flushTimeoutMs,
   );
 
+  const resourceAttributes = resolveResourceAttributes(options, env);
   return {
-    resourceAttributes: resolveResourceAttributes(options, env),
+    resourceAttributes,
     tracesExporters: parseExporterList(
       option('tracesExporter', options.tracesExporter) ?? variable(env, 'OTEL_TRACES_EXPORTER'),
       TRACES_EXPORTERS,
@@ -333,6 +377,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
       usesRatio && samplerArgSetting ? parseRatio(samplerArgSetting) : DEFAULTS.samplerArg,
     flushTimeoutMs,
     handleSignals: options.handleSignals ?? DEFAULTS.handleSignals,
+    spool: resolveSpool(options, env, String(resourceAttributes[ATTR_SERVICE_NAME])),
     logLevel: logLevel ? parseChoice(logLevel, LOG_LEVELS) : undefined,
   };
 }

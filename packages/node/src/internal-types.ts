@@ -29,9 +29,18 @@ export interface ResolvedTelemetryConfig {
   sampler: SamplerName;
   samplerArg: number;
   flushTimeoutMs: number;
+  /** `undefined` when spooling is off. */
+  spool: SpoolConfig | undefined;
   handleSignals: boolean;
   /** `OTEL_LOG_LEVEL`; `undefined` leaves the diag logger alone. */
   logLevel: LogLevelName | undefined;
+}
+
+/** Where the spool of this process's service lives. */
+export interface SpoolConfig {
+  /** The service's own folder inside the configured spool directory. */
+  directory: string;
+  maxBytes: number;
 }
 
 /** The values of `OTEL_LOG_LEVEL`. */

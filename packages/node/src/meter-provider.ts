@@ -1,7 +1,3 @@
-import {
-  AggregationTemporalityPreference,
-  OTLPMetricExporter,
-} from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import {
@@ -10,9 +6,9 @@ import {
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { reportingMetricExporter } from './export-failure-report.js';
-import type { ExportFailureReport } from './export-failure-report.js';
+import type { ExportPipeline } from './export-pipeline.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
+import { OtlpMetricExporter } from './otlp-metric-exporter.js';
 import { reportProblem } from './report.js';
 
 /** A meter provider and the start of its pull endpoints, deferred until it is registered. */
@@ -24,19 +20,14 @@ export interface MeterPipeline {
 function createPushExporter(
   name: 'otlp' | 'console',
   config: ResolvedTelemetryConfig,
-  failures: ExportFailureReport,
+  pipeline: ExportPipeline,
 ): PushMetricExporter {
   if (name === 'console') return new ConsoleMetricExporter();
-  return reportingMetricExporter(
-    new OTLPMetricExporter({
-      url: config.otlpMetrics.url,
-      headers: config.otlpMetrics.headers,
-      timeoutMillis: config.otlpMetrics.timeoutMs,
-      // Prometheus remote write needs cumulative series; this overrides the env preference.
-      temporalityPreference: AggregationTemporalityPreference.CUMULATIVE,
-    }),
-    config.otlpMetrics.url,
-    failures,
+  return new OtlpMetricExporter(
+    config.otlpMetrics,
+    pipeline.poster,
+    pipeline.spool,
+    pipeline.failures,
   );
 }
 
@@ -47,7 +38,7 @@ function createPushExporter(
 export function createMeterPipeline(
   config: ResolvedTelemetryConfig,
   resource: Resource,
-  failures: ExportFailureReport,
+  pipeline: ExportPipeline,
 ): MeterPipeline {
   const prometheusExporters: PrometheusExporter[] = [];
   const readers: MetricReader[] = config.metricsExporters.map((name) => {
@@ -61,7 +52,7 @@ export function createMeterPipeline(
       return exporter;
     }
     return new PeriodicExportingMetricReader({
-      exporter: createPushExporter(name, config, failures),
+      exporter: createPushExporter(name, config, pipeline),
       exportIntervalMillis: config.metricExportIntervalMs,
       exportTimeoutMillis: config.metricExportTimeoutMs,
     });

@@ -5,7 +5,7 @@ import { resolveConfig, resolveEnabled } from './config.js';
 import { installExitHooks } from './exit-hooks.js';
 import { registerGlobalProviders } from './global-registration.js';
 import { createDefaultDiagLogger } from './default-diag-logger.js';
-import { ExportFailureReport } from './export-failure-report.js';
+import { createExportPipeline } from './export-pipeline.js';
 import { createMeterPipeline } from './meter-provider.js';
 import { createNoopTelemetry } from './noop-telemetry.js';
 import { reportProblem } from './report.js';
@@ -68,9 +68,9 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     }
 
     const resource = createResource(config.resourceAttributes);
-    const exportFailures = new ExportFailureReport();
-    const tracerProvider = createTracerProvider(config, resource, exportFailures);
-    const { meterProvider, startServers } = createMeterPipeline(config, resource, exportFailures);
+    const pipeline = createExportPipeline(config);
+    const tracerProvider = createTracerProvider(config, resource, pipeline);
+    const { meterProvider, startServers } = createMeterPipeline(config, resource, pipeline);
     if (!registerGlobalProviders(tracerProvider, meterProvider)) {
       reportProblem(
         'tasklens: a global OpenTelemetry tracer or meter provider is already registered; tasklens leaves it in place and exports nothing itself',
@@ -82,15 +82,25 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       return createNoopTelemetry('already-registered');
     }
     startServers();
+    const { spool } = pipeline;
+    if (spool !== undefined) {
+      spool.report.observeWith(meterProvider.getMeter('@tasklens/node'));
+      context.with(suppressTracing(context.active()), () => spool.start());
+    }
 
     let stopping: Promise<boolean> | undefined;
     const stop = (): Promise<boolean> => {
       stopping ??= (async () => {
         removeExitHooks();
         const finished = await settleWithin(
-          untraced(() => Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()])),
+          untraced(async () => {
+            await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
+            await spool?.close();
+          }),
           config.flushTimeoutMs,
         );
+        pipeline.failures.summarize();
+        pipeline.poster.close();
         if (!finished) {
           reportProblem(
             `tasklens: telemetry was not flushed within ${config.flushTimeoutMs} ms (is the collector reachable?); giving up`,

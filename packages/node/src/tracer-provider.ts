@@ -1,28 +1,24 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import type { Resource } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { reportingSpanExporter } from './export-failure-report.js';
-import type { ExportFailureReport } from './export-failure-report.js';
+import type { ExportPipeline } from './export-pipeline.js';
+import { OtlpSpanExporter } from './otlp-span-exporter.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { createSampler } from './sampler.js';
 
 function createSpanExporter(
   name: ResolvedTelemetryConfig['tracesExporters'][number],
   config: ResolvedTelemetryConfig,
-  failures: ExportFailureReport,
+  pipeline: ExportPipeline,
 ): SpanExporter {
   switch (name) {
     case 'otlp':
-      return reportingSpanExporter(
-        new OTLPTraceExporter({
-          url: config.otlpTraces.url,
-          headers: config.otlpTraces.headers,
-          timeoutMillis: config.otlpTraces.timeoutMs,
-        }),
-        config.otlpTraces.url,
-        failures,
+      return new OtlpSpanExporter(
+        config.otlpTraces,
+        pipeline.poster,
+        pipeline.spool,
+        pipeline.failures,
       );
     case 'console':
       return new ConsoleSpanExporter();
@@ -36,14 +32,14 @@ function createSpanExporter(
 export function createTracerProvider(
   config: ResolvedTelemetryConfig,
   resource: Resource,
-  failures: ExportFailureReport,
+  pipeline: ExportPipeline,
 ): NodeTracerProvider {
   return new NodeTracerProvider({
     resource,
     sampler: createSampler(config.sampler, config.samplerArg),
     spanProcessors: config.tracesExporters.map(
       (name) =>
-        new BatchSpanProcessor(createSpanExporter(name, config, failures), {
+        new BatchSpanProcessor(createSpanExporter(name, config, pipeline), {
           scheduledDelayMillis: config.spanExportDelayMs,
         }),
     ),

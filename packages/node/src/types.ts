@@ -101,6 +101,24 @@ export interface TelemetryOptions {
    */
   flushTimeoutMs?: number;
   /**
+   * Keep telemetry the collector does not take (refused, timed out, overloaded) in an on-disk
+   * spool and send it when the collector answers again, from this process or the next one of the
+   * same service. Env `TASKLENS_SPOOL_ENABLED` (`true`/`false`); default `true`.
+   */
+  spoolEnabled?: boolean;
+  /**
+   * Directory of the spool; each service gets a folder in it, shared by all its processes.
+   * Env `TASKLENS_SPOOL_DIR`; default `$XDG_STATE_HOME/tasklens/spool`, else
+   * `~/.local/state/tasklens/spool`.
+   */
+  spoolDirectory?: string;
+  /**
+   * Size cap of one service's spool in MiB. When full, batches of successful spans go first, then
+   * metric exports; batches holding a failed task's span go last. Env `TASKLENS_SPOOL_MAX_MIB`;
+   * default 100.
+   */
+  spoolMaxMiB?: number;
+  /**
    * Flush on SIGTERM, SIGINT and `beforeExit`. Default `true`. See {@link startTelemetry} for
    * what happens after the flush.
    */

@@ -1,87 +1,13 @@
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { TASK_DURATION_BUCKETS } from '@tasklens/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startChild } from './support/job-process.js';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
 import type { OtlpReceiver, ReceivedMetricPoint } from './support/otlp-receiver.js';
 import { closedPort } from '../../core/test/support/closed-port.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/run-tasks.mjs', import.meta.url));
-const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-interface ChildExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** Span ids of the tasks the child reported finished, in order. */
-  doneSpanIds: string[];
-}
-
-interface RunningChild {
-  /** Resolves once the child has reported `count` finished tasks; returns their span ids. */
-  tasksDone(count: number): Promise<string[]>;
-  kill(signal: NodeJS.Signals): void;
-  exited: Promise<ChildExit>;
-}
-
-/** The parent's environment without any OTel or tasklens settings that would leak in. */
-function cleanEnv(): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(process.env).filter(
-      (entry): entry is [string, string] =>
-        entry[1] !== undefined &&
-        !entry[0].startsWith('OTEL_') &&
-        !entry[0].startsWith('TASKLENS_'),
-    ),
-  );
-}
-
-function startChild(env: Record<string, string>, nodeOptions: string[] = []): RunningChild {
-  const child = spawn(process.execPath, [...nodeOptions, FIXTURE], {
-    cwd: PACKAGE_DIR,
-    env: { ...cleanEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const doneSpanIds: string[] = [];
-  const waiters: { count: number; resolve: (ids: string[]) => void }[] = [];
-  child.stdout.setEncoding('utf8');
-  child.stderr.setEncoding('utf8');
-  let partialLine = '';
-  child.stdout.on('data', (chunk: string) => {
-    stdout += chunk;
-    const lines = (partialLine + chunk).split('\n');
-    partialLine = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.startsWith('done ')) doneSpanIds.push(line.slice('done '.length));
-    }
-    for (const waiter of waiters.filter((w) => doneSpanIds.length >= w.count)) {
-      waiters.splice(waiters.indexOf(waiter), 1);
-      waiter.resolve([...doneSpanIds]);
-    }
-  });
-  child.stderr.on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<ChildExit>((resolve) => {
-    child.on('exit', (code, signal) => {
-      resolve({ code, signal, stdout, stderr, doneSpanIds });
-    });
-  });
-  return {
-    tasksDone: (count) =>
-      doneSpanIds.length >= count
-        ? Promise.resolve([...doneSpanIds])
-        : new Promise((resolve) => waiters.push({ count, resolve })),
-    kill: (signal) => child.kill(signal),
-    exited,
-  };
-}
 
 /** A collector that accepts connections and never answers. */
 async function startSilentCollector(): Promise<{ endpoint: string; close(): Promise<void> }> {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TelemetryConfigError } from '../src/config-error.js';
 import { DEFAULTS, resolveConfig, resolveEnabled } from '../src/config.js';
@@ -42,6 +44,14 @@ describe('resolveConfig defaults', () => {
       flushTimeoutMs: 5_000,
       handleSignals: true,
       logLevel: undefined,
+      spool: {
+        directory: expect.stringMatching(
+          new RegExp(
+            `^${join(homedir(), '.local/state/tasklens/spool/unknown_service_')}.*-[0-9a-f]{8}$`,
+          ),
+        ) as unknown,
+        maxBytes: 100 * 1024 * 1024,
+      },
     });
   });
 
@@ -306,6 +316,39 @@ describe('resolveConfig metrics, Prometheus, sampler and flush', () => {
   });
 });
 
+describe('resolveConfig spool', () => {
+  it('keeps each service in its own folder of the spool directory', () => {
+    expect(
+      fromEnv({ OTEL_SERVICE_NAME: 'mailer', TASKLENS_SPOOL_DIR: '/var/spool/tl' }).spool,
+    ).toEqual({ directory: '/var/spool/tl/mailer', maxBytes: 100 * 1024 * 1024 });
+    expect(
+      fromEnv({ OTEL_SERVICE_NAME: 'mailer', XDG_STATE_HOME: '/state' }).spool?.directory,
+    ).toBe('/state/tasklens/spool/mailer');
+  });
+
+  it('gives names with odd characters a readable folder that cannot collide', () => {
+    const slash = fromEnv({ OTEL_SERVICE_NAME: 'a/b', TASKLENS_SPOOL_DIR: '/s' }).spool?.directory;
+    const underscore = fromEnv({ OTEL_SERVICE_NAME: 'a_b', TASKLENS_SPOOL_DIR: '/s' }).spool
+      ?.directory;
+    const dots = fromEnv({ OTEL_SERVICE_NAME: '..', TASKLENS_SPOOL_DIR: '/s' }).spool?.directory;
+    expect(slash).toMatch(/^\/s\/a_b-[0-9a-f]{8}$/);
+    expect(underscore).toBe('/s/a_b');
+    expect(dots).toMatch(/^\/s\/_\.-[0-9a-f]{8}$/);
+  });
+
+  it('takes the cap in MiB and can be switched off', () => {
+    expect(fromEnv({ TASKLENS_SPOOL_MAX_MIB: '5' }).spool?.maxBytes).toBe(5 * 1024 * 1024);
+    expect(fromEnv({}, { spoolMaxMiB: 2 }).spool?.maxBytes).toBe(2 * 1024 * 1024);
+    expect(fromEnv({ TASKLENS_SPOOL_ENABLED: 'false' }).spool).toBeUndefined();
+    expect(
+      fromEnv({ TASKLENS_SPOOL_ENABLED: 'true' }, { spoolEnabled: false }).spool,
+    ).toBeUndefined();
+    expect(fromEnv({}, { spoolDirectory: 'relative/dir', serviceName: 's' }).spool?.directory).toBe(
+      join(process.cwd(), 'relative/dir/s'),
+    );
+  });
+});
+
 describe('resolveEnabled', () => {
   it('is enabled unless OTEL_SDK_DISABLED is true', () => {
     expect(resolveEnabled({ env: {} })).toBe(true);
@@ -330,6 +373,24 @@ describe('resolveEnabled', () => {
 
 describe('resolveConfig errors', () => {
   it.each<[string, TelemetryOptions, string, string]>([
+    [
+      'spool switch that is not a boolean',
+      { env: { TASKLENS_SPOOL_ENABLED: 'off' } },
+      'TASKLENS_SPOOL_ENABLED',
+      'tasklens: TASKLENS_SPOOL_ENABLED="off" is not true or false',
+    ],
+    [
+      'spool cap of zero',
+      { env: { TASKLENS_SPOOL_MAX_MIB: '0' } },
+      'TASKLENS_SPOOL_MAX_MIB',
+      'tasklens: TASKLENS_SPOOL_MAX_MIB="0" is not an integer from 1 to 1048576',
+    ],
+    [
+      'empty spool directory option',
+      { spoolDirectory: ' ' },
+      'options.spoolDirectory',
+      'tasklens: options.spoolDirectory=" " is not a directory path',
+    ],
     [
       'unknown traces exporter',
       { env: { OTEL_TRACES_EXPORTER: 'jager' } },

@@ -87,6 +87,11 @@ export interface OtlpReceiver {
    * everything it flushed has already arrived.
    */
   waitUntil(check: () => boolean, message: string, timeoutMs?: number): Promise<void>;
+  /**
+   * From now on answers every request with `status`, keeping only what it answers 200: a
+   * collector that is overloaded (503) or refuses the data (400).
+   */
+  respondWith(status: number): void;
   /** Forgets everything received so far (between tests sharing one receiver). */
   reset(): void;
   /** Stops listening and drops open connections. */
@@ -239,9 +244,10 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
 }
 
-/** Starts a receiver on 127.0.0.1 at a free port. */
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** Starts a receiver on 127.0.0.1 at `port`, by default a free one. */
+export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const requests: ReceivedRequest[] = [];
+  let status = 200;
   const arrivals = new EventEmitter();
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -261,6 +267,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       response.writeHead(400).end();
       return;
     }
+    if (status !== 200) {
+      response.writeHead(status).end();
+      return;
+    }
     requests.push({ path, headers: request.headers, body });
     response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     arrivals.emit('request');
@@ -271,13 +281,16 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `http://127.0.0.1:${address.port}`,
     requests: () => requests,
+    respondWith: (next) => {
+      status = next;
+    },
     reset: () => {
       requests.length = 0;
     },

@@ -1,0 +1,116 @@
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+
+/** The content type of the SDK's OTLP JSON serializers' output, which is what tasklens sends. */
+export const OTLP_JSON = 'application/json';
+
+/** Where one signal's OTLP/HTTP requests go. */
+export interface OtlpTarget {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  timeoutMs: number;
+}
+
+/**
+ * How one request ended. `retryable`: the collector may take it later (refused or reset
+ * connection, timeout, 429, 502, 503, 504); `rejected`: it never will (any other status).
+ */
+export type OtlpPostResult =
+  | { status: 'success' }
+  | { status: 'retryable'; error: Error; retryAfterMs?: number }
+  | { status: 'rejected'; error: Error };
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+function retryAfterMs(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function statusResult(response: IncomingMessage, body: string): OtlpPostResult {
+  const status = response.statusCode ?? 0;
+  if (status >= 200 && status < 300) return { status: 'success' };
+  const error = new Error(
+    `HTTP ${status}${response.statusMessage ? ` ${response.statusMessage}` : ''}${body ? `: ${body.slice(0, 200)}` : ''}`,
+  );
+  return RETRYABLE_STATUS.has(status)
+    ? { status: 'retryable', error, retryAfterMs: retryAfterMs(response.headers['retry-after']) }
+    : { status: 'rejected', error };
+}
+
+/**
+ * Sends OTLP/HTTP request bodies, one attempt each: retrying is the spool's job, so a process
+ * whose collector refuses connections learns it in one round trip instead of spending its flush
+ * timeout on backoff. Keeps connections alive between requests; `close()` drops them.
+ */
+export class OtlpHttpPoster {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+
+  /** POSTs `body` (`contentType`) to `target`; never rejects. */
+  post(target: OtlpTarget, body: Uint8Array, contentType: string): Promise<OtlpPostResult> {
+    return new Promise((resolve) => {
+      const url = new URL(target.url);
+      const secure = url.protocol === 'https:';
+      let settled = false;
+      const finish = (result: OtlpPostResult): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(result);
+      };
+      let request: ReturnType<typeof httpRequest>;
+      try {
+        request = (secure ? httpsRequest : httpRequest)(
+          url,
+          {
+            method: 'POST',
+            agent: secure ? this.httpsAgent : this.httpAgent,
+            headers: {
+              ...target.headers,
+              'Content-Type': contentType,
+              'Content-Length': body.byteLength,
+            },
+          },
+          (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              if (text.length < MAX_RESPONSE_BYTES) text += chunk;
+            });
+            response.on('end', () => finish(statusResult(response, text)));
+            response.on('error', (error) => finish({ status: 'retryable', error }));
+          },
+        );
+      } catch (error) {
+        // A request that cannot even be built (a header with a bad character) never will be.
+        resolve({
+          status: 'rejected',
+          error: error instanceof Error ? error : new Error(String(error)),
+        });
+        return;
+      }
+      // A deadline for the whole exchange, not just an idle socket.
+      const timer = setTimeout(() => {
+        const error = new Error(`no answer within ${target.timeoutMs} ms`);
+        request.destroy(error);
+        finish({ status: 'retryable', error });
+      }, target.timeoutMs);
+      timer.unref();
+      // Connection errors (refused, reset, unknown host) are worth a later try.
+      request.on('error', (error) => finish({ status: 'retryable', error }));
+      request.end(body);
+    });
+  }
+
+  /** Closes idle kept-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
