@@ -52,17 +52,33 @@ export class OtlpHttpPoster {
   private readonly httpAgent = new HttpAgent({ keepAlive: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
 
-  /** POSTs `body` (`contentType`) to `target`; never rejects. */
-  post(target: OtlpTarget, body: Uint8Array, contentType: string): Promise<OtlpPostResult> {
+  /**
+   * POSTs `body` (`contentType`) to `target`; never rejects. A kept-alive connection that the
+   * collector closed just as the request went out is the one failure tried again at once, on a
+   * new connection: the request never reached the collector.
+   */
+  async post(target: OtlpTarget, body: Uint8Array, contentType: string): Promise<OtlpPostResult> {
+    const first = await this.postOnce(target, body, contentType);
+    return first.staleConnection
+      ? (await this.postOnce(target, body, contentType)).result
+      : first.result;
+  }
+
+  private postOnce(
+    target: OtlpTarget,
+    body: Uint8Array,
+    contentType: string,
+  ): Promise<{ result: OtlpPostResult; staleConnection: boolean }> {
     return new Promise((resolve) => {
       const url = new URL(target.url);
       const secure = url.protocol === 'https:';
       let settled = false;
-      const finish = (result: OtlpPostResult): void => {
+      let answered = false;
+      const finish = (result: OtlpPostResult, staleConnection = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(result);
+        resolve({ result, staleConnection });
       };
       let request: ReturnType<typeof httpRequest>;
       try {
@@ -78,6 +94,7 @@ export class OtlpHttpPoster {
             },
           },
           (response) => {
+            answered = true;
             let text = '';
             response.setEncoding('utf8');
             response.on('data', (chunk: string) => {
@@ -90,8 +107,11 @@ export class OtlpHttpPoster {
       } catch (error) {
         // A request that cannot even be built (a header with a bad character) never will be.
         resolve({
-          status: 'rejected',
-          error: error instanceof Error ? error : new Error(String(error)),
+          result: {
+            status: 'rejected',
+            error: error instanceof Error ? error : new Error(String(error)),
+          },
+          staleConnection: false,
         });
         return;
       }
@@ -103,7 +123,9 @@ export class OtlpHttpPoster {
       }, target.timeoutMs);
       timer.unref();
       // Connection errors (refused, reset, unknown host) are worth a later try.
-      request.on('error', (error) => finish({ status: 'retryable', error }));
+      request.on('error', (error) =>
+        finish({ status: 'retryable', error }, request.reusedSocket && !answered),
+      );
       request.end(body);
     });
   }

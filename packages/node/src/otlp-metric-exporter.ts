@@ -71,8 +71,15 @@ export class OtlpMetricExporter implements PushMetricExporter {
       this.spool?.collectorAnswered();
       return { code: ExportResultCode.SUCCESS };
     }
-    this.unsent = result.status === 'retryable' ? { body, items: dataPoints(metrics) } : undefined;
-    this.failures.failed('metrics', this.target.url, result.error);
+    const retryable = result.status === 'retryable';
+    this.unsent = retryable ? { body, items: dataPoints(metrics) } : undefined;
+    // The next export carries the same running totals; the last one is spooled at exit.
+    this.failures.failed(
+      'metrics',
+      this.target.url,
+      result.error,
+      retryable ? this.spool?.location : undefined,
+    );
     return { code: ExportResultCode.FAILED, error: result.error };
   }
 }

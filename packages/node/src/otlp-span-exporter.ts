@@ -63,9 +63,15 @@ export class OtlpSpanExporter implements SpanExporter {
       return { code: ExportResultCode.SUCCESS };
     }
     if (result.status === 'retryable' && this.spool !== undefined) {
-      this.failures.failed('spans', this.target.url, result.error, this.spool.path);
       this.spool.collectorFailed(result.retryAfterMs);
-      return this.kept(await this.spool.keep(entry));
+      const kept = await this.spool.keep(entry);
+      this.failures.failed(
+        'spans',
+        this.target.url,
+        result.error,
+        kept ? this.spool.location : undefined,
+      );
+      return this.kept(kept);
     }
     this.failures.failed('spans', this.target.url, result.error);
     return { code: ExportResultCode.FAILED, error: result.error };

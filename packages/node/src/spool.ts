@@ -41,6 +41,7 @@ export class Spool {
   private draining: Promise<void> | undefined;
   private closed = false;
   private opening: Promise<void> | undefined;
+  private usable = true;
 
   constructor(
     readonly path: string,
@@ -62,10 +63,16 @@ export class Spool {
       await this.directory.open();
       this.backlog = (await this.directory.list()).length > 0;
     } catch (error) {
+      this.usable = false;
       this.report.unusable(this.path, describe(error));
       return;
     }
     if (this.backlog) this.drainNow();
+  }
+
+  /** Where the files go, for messages; `undefined` once the directory proved unusable. */
+  get location(): string | undefined {
+    return this.usable ? this.path : undefined;
   }
 
   /**

@@ -94,7 +94,9 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
         removeExitHooks();
         const finished = await settleWithin(
           untraced(async () => {
-            await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
+            // allSettled: a failed span export rejects its provider's shutdown at once, and the
+            // metric export still under way must not be cut off by what follows.
+            await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
             await spool?.close();
           }),
           config.flushTimeoutMs,
