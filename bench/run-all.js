@@ -5,6 +5,7 @@ const benches = {
   bullmq: './bullmq-throughput.js',
   amqplib: './amqplib-throughput.js',
   nats: './nats-throughput.js',
+  run: './run-collector-down.js',
 };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, path] of Object.entries(benches)) {
