@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort } from '../../core/test/support/closed-port.js';
@@ -144,6 +144,50 @@ describe('the spool', () => {
       [...down, ...up].flatMap((run) => run.doneSpanIds),
     );
     expect(spooledFiles(spoolDir)).toEqual([]);
+  });
+
+  it('when full, keeps every failed task’s span, evicts successes, and counts and says what it dropped', async () => {
+    const port = await closedPort();
+    const spoolDir = newSpoolDir();
+    const capBytes = 1024 * 1024;
+
+    // About 1.6 MB of spans for a 1 MiB spool; every 100th task fails.
+    const down = await startChild(
+      jobEnv(port, spoolDir, {
+        TASK_COUNT: '3000',
+        TASK_DELAY_MS: '1',
+        TASK_FAIL_EVERY: '100',
+        TASKLENS_SPOOL_MAX_MIB: '1',
+      }),
+    ).exited;
+    expect(down.code).toBe(0);
+    const files = spooledFiles(spoolDir);
+    const spooledBytes = files.reduce(
+      (sum, name) => sum + statSync(join(spoolDir, SERVICE, name)).size,
+      0,
+    );
+    expect(spooledBytes).toBeLessThanOrEqual(capBytes);
+    expect(down.stderr).toMatch(
+      /\ntasklens: dropped \d+ spans because the spool is full \([^)]*\); further drops are counted in tasklens\.spool\.\*\.dropped, not repeated\n/,
+    );
+    expect(down.stderr.match(/because the spool is full/g)).toHaveLength(1);
+
+    receiver = await startOtlpReceiver(port);
+    const next = await startChild(jobEnv(port, spoolDir, { TASK_COUNT: '1' })).exited;
+    expect(next.code).toBe(0);
+
+    const fromFirstRun = receiver.spans().filter((span) => down.doneSpanIds.includes(span.spanId));
+    const failed = fromFirstRun.filter((span) => span.status.code === 2);
+    expect(failed).toHaveLength(30);
+    const succeeded = fromFirstRun.length - failed.length;
+    expect(succeeded).toBeGreaterThan(0);
+    expect(succeeded).toBeLessThan(2970);
+    const firstInstance = fromFirstRun[0]?.resource['service.instance.id'];
+    const dropped = receiver
+      .metricPoints('tasklens.spool.spans.dropped')
+      .filter((point) => point.resource['service.instance.id'] === firstInstance);
+    expect(dropped.map((point) => point.attributes)).toEqual([{ reason: 'full' }]);
+    expect(dropped[0]?.value).toBeGreaterThan(0);
   });
 
   it('does not keep what the collector rejects for good', async () => {
