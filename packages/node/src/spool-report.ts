@@ -23,6 +23,27 @@ interface SignalCounters {
   dropped: Counter;
 }
 
+function createCounters(
+  meter: Meter,
+  what: 'spans' | 'metric_exports',
+  unit: string,
+  described: string,
+): SignalCounters {
+  const counter = (name: keyof SignalCounters, description: string): Counter =>
+    meter.createCounter(`tasklens.spool.${what}.${name}`, {
+      description: `${described} ${description}`,
+      unit,
+    });
+  return {
+    spooled: counter(
+      'spooled',
+      'written to the on-disk spool because the collector did not take them',
+    ),
+    replayed: counter('replayed', 'from the spool that the collector took later'),
+    dropped: counter('dropped', 'lost although spooling was on, by reason'),
+  };
+}
+
 /**
  * The spool's own numbers: counters of spans (`tasklens.spool.spans.*`) and of metric exports
  * (`tasklens.spool.metric_exports.*`) spooled, replayed and dropped (by `reason`), and one
@@ -36,34 +57,8 @@ export class SpoolReport {
 
   /** Creates the counters on `meter`. */
   observeWith(meter: Meter): void {
-    this.spans = {
-      spooled: meter.createCounter('tasklens.spool.spans.spooled', {
-        description: 'Spans written to the on-disk spool because the collector did not take them',
-        unit: '{span}',
-      }),
-      replayed: meter.createCounter('tasklens.spool.spans.replayed', {
-        description: 'Spooled spans the collector took later',
-        unit: '{span}',
-      }),
-      dropped: meter.createCounter('tasklens.spool.spans.dropped', {
-        description: 'Spans lost although spooling was on, by reason',
-        unit: '{span}',
-      }),
-    };
-    this.metricExports = {
-      spooled: meter.createCounter('tasklens.spool.metric_exports.spooled', {
-        description: 'Last metric exports of exiting processes written to the on-disk spool',
-        unit: '{export}',
-      }),
-      replayed: meter.createCounter('tasklens.spool.metric_exports.replayed', {
-        description: 'Spooled metric exports the collector took later',
-        unit: '{export}',
-      }),
-      dropped: meter.createCounter('tasklens.spool.metric_exports.dropped', {
-        description: 'Metric exports lost although spooling was on, by reason',
-        unit: '{export}',
-      }),
-    };
+    this.spans = createCounters(meter, 'spans', '{span}', 'Spans');
+    this.metricExports = createCounters(meter, 'metric_exports', '{export}', 'Metric exports');
   }
 
   /** The directory could not be created: one line now, and later drops go uncommented. */
