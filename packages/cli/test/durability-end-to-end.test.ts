@@ -211,25 +211,30 @@ function spanIdsByTrace(spans: SentSpan[]): Map<string, string[]> {
   return byTrace;
 }
 
-/** Waits until Jaeger holds exactly the acknowledged spans of every trace; returns the misses. */
+/** Waits until Jaeger holds exactly the sent spans of every trace (no missing or extra span). */
 async function expectAllSpansStored(spans: SentSpan[], what: string): Promise<void> {
   const expected = spanIdsByTrace(spans);
-  let missing: string[] = [];
+  let wrong: string[] = [];
+  let missingSpans = 0;
   await eventually(
     what,
     async () => {
-      missing = [];
+      wrong = [];
+      missingSpans = 0;
       for (const [traceId, ids] of expected) {
         const stored = await storedSpanIds(traceId);
         if (JSON.stringify(stored) !== JSON.stringify(ids)) {
-          missing.push(`${traceId}: stored ${stored.length} of ${ids.length}`);
+          wrong.push(`${traceId}: stored ${stored.length} of ${ids.length}`);
+          missingSpans += ids.filter((id) => !stored.includes(id)).length;
         }
       }
-      return missing.length === 0 ? true : undefined;
+      return wrong.length === 0 ? true : undefined;
     },
     30_000,
   ).catch((error: unknown) => {
-    throw new Error(`${String(error)}; traces short of spans: ${missing.join(', ')}`);
+    throw new Error(
+      `${String(error)}; ${missingSpans} of ${spans.length} spans missing; ${wrong.join(', ')}`,
+    );
   });
 }
 
@@ -277,14 +282,47 @@ async function componentStatus(
   return component;
 }
 
-/** SIGKILLs the stack's running `name` (the recorded process) and waits until it is gone. */
-async function killComponent(name: StackComponentName): Promise<void> {
+/**
+ * SIGKILLs the stack's running `name` (the recorded process) as soon as `moment` resolves, and
+ * waits until it is gone.
+ */
+async function killComponent(
+  name: StackComponentName,
+  moment: () => Promise<void> = () => Promise.resolve(),
+): Promise<void> {
   const { pid, running } = await componentStatus(name);
   if (!running) throw new Error(`${name} is not running in ${stateDir}`);
+  await moment();
   process.kill(pid, 'SIGKILL');
   await eventually(`${name} (pid ${pid}) gone`, async () =>
     (await componentStatus(name)).running ? undefined : true,
   );
+}
+
+/** Spans Jaeger's OTLP/gRPC receiver accepted so far (from the collector), from its own metrics. */
+async function jaegerAcceptedSpans(): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${stack.ports.jaegerTelemetry}/metrics`);
+  const line = (await response.text())
+    .split('\n')
+    .find(
+      (candidate) =>
+        candidate.startsWith('otelcol_receiver_accepted_spans_total{') &&
+        candidate.includes('transport="grpc"'),
+    );
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/**
+ * Resolves right after Jaeger accepted one more export from the collector, so that a kill lands
+ * while whatever Jaeger buffers after answering would still be in memory.
+ */
+async function jaegerJustAccepted(): Promise<void> {
+  const before = await jaegerAcceptedSpans();
+  const deadline = Date.now() + 30_000;
+  while ((await jaegerAcceptedSpans()) === before) {
+    if (Date.now() > deadline) throw new Error('Jaeger accepted no export from the collector');
+    await sleep(5);
+  }
 }
 
 /** Runs `send` back to back until `stop()` is called; resolves when the last send is done. */
@@ -354,7 +392,7 @@ describe('backends keep what they acknowledged (SIGKILL and restart)', () => {
       else refused++;
     });
     await sleep(1_500);
-    await killComponent('jaeger');
+    await killComponent('jaeger', jaegerJustAccepted);
     await sleep(4_000);
     await restartStackComponent(stateDir, 'jaeger');
     await sleep(1_000);
