@@ -348,7 +348,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await stopStack(stateDir);
+  await stack?.stop();
   await rm(stateDir, { recursive: true, force: true });
 });
 
