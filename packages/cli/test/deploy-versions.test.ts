@@ -120,6 +120,38 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it("keeps Jaeger's Badger data and the collector's persistent queues in named volumes", () => {
+    const jaeger = service('jaeger');
+    const collector = service('otel-collector');
+    const mountedAt = (entry: ComposeService, path: string | undefined): string | undefined =>
+      (entry.volumes ?? [])
+        .map((volume) => volume.split(':'))
+        .find(([, target]) => path !== undefined && path.startsWith(target ?? '\0'))?.[0];
+    for (const path of [
+      jaeger.environment?.JAEGER_BADGER_KEYS_DIR,
+      jaeger.environment?.JAEGER_BADGER_VALUES_DIR,
+    ]) {
+      expect(mountedAt(jaeger, path), `Jaeger's ${path}`).toBe('jaeger-data');
+    }
+    expect(
+      mountedAt(collector, collector.environment?.COLLECTOR_FILE_STORAGE_DIR),
+      'the collector file_storage directory',
+    ).toBe('collector-storage');
+    // Both images run as uid 10001; a new named volume belongs to root until chowned.
+    const permissions = service('storage-permissions');
+    expect(permissions.volumes).toEqual(
+      expect.arrayContaining([
+        'collector-storage:/var/lib/otelcol/file_storage',
+        'jaeger-data:/var/lib/jaeger',
+      ]),
+    );
+    for (const entry of [jaeger, collector]) {
+      expect(entry.depends_on).toMatchObject({
+        'storage-permissions': { condition: 'service_completed_successfully' },
+      });
+    }
+  });
+
   it('runs Alertmanager with the repository config where prometheus.yml sends alerts', () => {
     const alertmanager = service('alertmanager');
     expect(alertmanager.command).toEqual(

@@ -140,6 +140,15 @@ describe('nativePrometheusConfig', () => {
     ]);
   });
 
+  it('keeps the shipped out-of-order window, so late (spooled) samples are accepted natively too', () => {
+    const shipped = readFileSync(
+      join(defaultRepoDir(), 'deploy', 'prometheus', 'prometheus.yml'),
+      'utf8',
+    );
+    const config = nativePrometheusConfig(shipped, DEFAULT_STACK_PORTS, '/rules');
+    expect(config).toMatch(/^storage:\n {2}tsdb:\n {4}out_of_order_time_window: 24h$/m);
+  });
+
   it('fails when the file no longer has a target it rewrites', () => {
     expect(() =>
       nativePrometheusConfig(source.replace('jaeger:14269', 'jaeger:1'), DEFAULT_STACK_PORTS, '/r'),

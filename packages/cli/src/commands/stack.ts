@@ -15,7 +15,8 @@ deploy/alertmanager/alertmanager.yml, http://127.0.0.1:9094/alerts) and Jaeger (
 
 Commands:
   up       start the stack and wait until every component is ready
-  down     stop the processes the stack started (and nothing else)
+  down     stop the processes the stack started (and nothing else); the stored traces,
+           metrics and the collector's queues stay in the state directory for the next up
   status   show which components run and answer their health checks
 
 Options:

@@ -170,6 +170,14 @@ const prometheus: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.prometheus)}/-/ready`,
 };
 
+/**
+ * Jaeger's Badger data: under the state directory, so traces outlive a restart of Jaeger and a
+ * `stack down` / `stack up` with the same state directory.
+ */
+function jaegerBadgerDir(stateDir: string): string {
+  return join(stateDir, 'jaeger', 'badger');
+}
+
 const jaeger: ComponentDefinition = {
   name: 'jaeger',
   binary: 'jaeger',
@@ -181,8 +189,14 @@ const jaeger: ComponentDefinition = {
     'jaegerHealth',
     'jaegerTelemetry',
   ],
+  async prepare({ stateDir }) {
+    await mkdir(join(jaegerBadgerDir(stateDir), 'keys'), { recursive: true });
+    await mkdir(join(jaegerBadgerDir(stateDir), 'values'), { recursive: true });
+  },
   args: ({ repoDir }) => ['--config', join(repoDir, 'deploy', 'jaeger', 'config.yaml')],
-  env: ({ ports }) => ({
+  env: ({ stateDir, ports }) => ({
+    JAEGER_BADGER_KEYS_DIR: join(jaegerBadgerDir(stateDir), 'keys'),
+    JAEGER_BADGER_VALUES_DIR: join(jaegerBadgerDir(stateDir), 'values'),
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
     JAEGER_OTLP_HTTP_ENDPOINT: address(ports.jaegerOtlpHttp),
     JAEGER_QUERY_HTTP_ENDPOINT: address(ports.jaegerQueryHttp),
@@ -213,6 +227,7 @@ const collector: ComponentDefinition = {
     COLLECTOR_HEALTH_ENDPOINT: address(ports.collectorHealth),
     COLLECTOR_TELEMETRY_HOST: STACK_HOST,
     COLLECTOR_TELEMETRY_PORT: String(ports.collectorTelemetry),
+    // The persistent queues (file_storage and the remote-write WAL) outlive a collector restart.
     COLLECTOR_FILE_STORAGE_DIR: join(stateDir, 'collector', 'file_storage'),
     ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
   }),
