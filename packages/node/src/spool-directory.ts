@@ -16,6 +16,8 @@ const EVICTION_RANK: Record<SpoolEntryKind, number> = {
 /** One OTLP/HTTP request body kept on disk, as named in the directory. */
 export interface SpoolEntry {
   name: string;
+  /** When it was spooled, in ms since the epoch. */
+  spooledAt: number;
   kind: SpoolEntryKind;
   /** Spans in a traces batch; data points in a metric export. */
   items: number;
@@ -49,6 +51,7 @@ function parseEntry(name: string): SpoolEntry | undefined {
   if (match === null) return undefined;
   return {
     name,
+    spooledAt: Number(match[1]),
     kind: match[4] as SpoolEntryKind,
     items: Number(match[5]),
     bytes: Number(match[6]),
@@ -127,9 +130,11 @@ export class SpoolDirectory {
    */
   async write(entry: NewSpoolEntry): Promise<SpoolWriteResult> {
     this.sequence = (this.sequence + 1) % 1_000_000;
-    const name = `${String(Date.now()).padStart(13, '0')}-${process.pid}-${String(this.sequence).padStart(6, '0')}.${entry.kind}.${entry.items}.${entry.body.byteLength}.json`;
+    const spooledAt = Date.now();
+    const name = `${String(spooledAt).padStart(13, '0')}-${process.pid}-${String(this.sequence).padStart(6, '0')}.${entry.kind}.${entry.items}.${entry.body.byteLength}.json`;
     const incoming: SpoolEntry = {
       name,
+      spooledAt,
       kind: entry.kind,
       items: entry.items,
       bytes: entry.body.byteLength,

@@ -9,12 +9,15 @@ export type SpoolDropReason =
   /** The spool directory could not be written (read-only, full disk, not a directory). */
   | 'unwritable'
   /** The collector refused the spooled request for good (a 4xx other than 429). */
-  | 'rejected';
+  | 'rejected'
+  /** A metric export older than Prometheus accepts samples (see {@link Spool}). */
+  | 'expired';
 
 const DROP_MESSAGES: Record<SpoolDropReason, string> = {
   full: 'the spool is full',
   unwritable: 'the spool directory cannot be written',
   rejected: 'the collector rejected it',
+  expired: 'it is older than Prometheus accepts',
 };
 
 interface SignalCounters {

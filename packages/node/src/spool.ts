@@ -9,6 +9,12 @@ import { reportProblem } from './report.js';
 /** First wait before asking a collector that failed again; doubled up to the maximum. */
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
+/**
+ * Metric exports older than this are dropped instead of sent: Prometheus refuses samples older
+ * than its out-of-order window (24 h in tasklens's prometheus.yml), and the collector's
+ * remote-write log would retry such a sample for ever, holding back every newer one.
+ */
+const MAX_METRICS_AGE_MS = 23 * 60 * 60 * 1000;
 /** Refresh the drain lock after this many files sent in one pass. */
 const FILES_PER_LOCK_REFRESH = 20;
 
@@ -190,6 +196,16 @@ export class Spool {
 
   /** Sends one entry; `false` when the collector failed and the pass must stop. */
   private async send(entry: SpoolEntry): Promise<boolean> {
+    if (entry.kind === 'metrics' && Date.now() - entry.spooledAt > MAX_METRICS_AGE_MS) {
+      await this.directory.remove(entry);
+      this.report.dropped(
+        entry.kind,
+        entry.items,
+        'expired',
+        `spooled ${new Date(entry.spooledAt).toISOString()}`,
+      );
+      return true;
+    }
     const target = entry.kind === 'metrics' ? this.targets.metrics : this.targets.traces;
     const body = await this.directory.read(entry);
     if (body === undefined) return true;

@@ -1,4 +1,4 @@
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closedPort } from '../../core/test/support/closed-port.js';
@@ -188,6 +188,37 @@ describe('the spool', () => {
       .filter((point) => point.resource['service.instance.id'] === firstInstance);
     expect(dropped.map((point) => point.attributes)).toEqual([{ reason: 'full' }]);
     expect(dropped[0]?.value).toBeGreaterThan(0);
+  });
+
+  it('drops a spooled metric export older than Prometheus accepts, and says so', async () => {
+    receiver = await startOtlpReceiver();
+    const spoolDir = newSpoolDir();
+    const port = Number(new URL(receiver.endpoint).port);
+    const body = JSON.stringify({
+      resourceMetrics: [
+        {
+          resource: {
+            attributes: [{ key: 'service.instance.id', value: { stringValue: 'a-day-old-run' } }],
+          },
+          scopeMetrics: [],
+        },
+      ],
+    });
+    const dayAgo = String(Date.now() - 24 * 60 * 60 * 1000).padStart(13, '0');
+    mkdirSync(join(spoolDir, SERVICE), { recursive: true });
+    writeFileSync(
+      join(spoolDir, SERVICE, `${dayAgo}-1-000001.metrics.3.${Buffer.byteLength(body)}.json`),
+      body,
+    );
+
+    const run = await startChild(jobEnv(port, spoolDir, { TASK_COUNT: '1' })).exited;
+
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      /^tasklens: dropped a metric export because it is older than Prometheus accepts \(spooled [^)]*\); further drops are counted/,
+    );
+    expect(JSON.stringify(receiver.requests())).not.toContain('a-day-old-run');
+    expect(spooledFiles(spoolDir)).toEqual([]);
   });
 
   it('does not keep what the collector rejects for good', async () => {
