@@ -8,8 +8,15 @@ export type { TaskStats } from './commands/stats.js';
 export type { TaskFailure } from './commands/failures.js';
 export type { CommandOutput } from './command-output.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { startStack, stopStack, stackStatus, defaultStateDir } from './stack/stack.js';
+export {
+  startStack,
+  stopStack,
+  stackStatus,
+  restartStackComponent,
+  defaultStateDir,
+} from './stack/stack.js';
 export type {
+  RestartComponentOptions,
   RunningStack,
   StackEndpoints,
   StackPorts,

@@ -22,6 +22,12 @@ export interface ComponentContext {
   configOptions: GeneratedConfigOptions;
 }
 
+/**
+ * What a component's environment and ready URL depend on: all known again from the state file
+ * (and the bearer token), so a recorded component can be restarted as it was started.
+ */
+export type ComponentRuntimeContext = Pick<ComponentContext, 'stateDir' | 'ports' | 'bearerToken'>;
+
 /** The {@link StartStackOptions} fields that shape the configs the stack writes. */
 export type GeneratedConfigOptions = Pick<
   StartStackOptions,
@@ -49,9 +55,9 @@ export interface ComponentDefinition {
   /** Arguments after the executable. */
   args(context: ComponentContext): string[];
   /** Environment variables added to the parent's. */
-  env(context: ComponentContext): Record<string, string>;
+  env(context: ComponentRuntimeContext): Record<string, string>;
   /** URL that answers 200 once it is ready. */
-  readyUrl(context: ComponentContext): string;
+  readyUrl(context: ComponentRuntimeContext): string;
 }
 
 /** The content of `<stateDir>/stack.json`. */

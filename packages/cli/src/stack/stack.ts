@@ -6,10 +6,17 @@ import { fileURLToPath } from 'node:url';
 
 import { resolveStackBinaries } from './binaries.js';
 import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
-import type { ComponentContext, StackStateFile } from './internal-types.js';
+import type {
+  ComponentContext,
+  ComponentDefinition,
+  ComponentRuntimeContext,
+  StackStateFile,
+} from './internal-types.js';
 import { isSameProcess, spawnDetached, terminateProcess } from './process-control.js';
 import type {
   RunningStack,
+  RestartComponentOptions,
+  StackComponentName,
   StackComponentState,
   StackComponentStatus,
   StackEndpoints,
@@ -145,6 +152,33 @@ async function waitReady(component: StackComponentState, deadline: number): Prom
   }
 }
 
+function componentLogFile(stateDir: string, name: StackComponentName): string {
+  return join(stateDir, 'logs', `${name}.log`);
+}
+
+/** Starts one component's process with `command`, its environment and its log file. */
+async function startComponent(
+  definition: ComponentDefinition,
+  context: ComponentRuntimeContext,
+  command: string[],
+): Promise<StackComponentState> {
+  const logFile = componentLogFile(context.stateDir, definition.name);
+  const { pid, startTicks } = await spawnDetached(
+    command,
+    { ...process.env, ...definition.env(context) },
+    context.stateDir,
+    logFile,
+  );
+  return {
+    name: definition.name,
+    pid,
+    command,
+    startTicks,
+    logFile,
+    readyUrl: definition.readyUrl(context),
+  };
+}
+
 /**
  * Starts Alertmanager, Prometheus, Jaeger and the collector as detached processes on 127.0.0.1
  * with the repository's config files, and waits until each one is ready (Alertmanager and
@@ -219,23 +253,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   try {
     for (const definition of STACK_COMPONENTS) {
       await definition.prepare?.(context);
-      const logFile = join(stateDir, 'logs', `${definition.name}.log`);
+      const logFile = componentLogFile(stateDir, definition.name);
       await writeFile(logFile, '');
       const command = [binaries[definition.binary], ...definition.args(context)];
-      const { pid, startTicks } = await spawnDetached(
-        command,
-        { ...process.env, ...definition.env(context) },
-        stateDir,
-        logFile,
-      );
-      state.components.push({
-        name: definition.name,
-        pid,
-        command,
-        startTicks,
-        logFile,
-        readyUrl: definition.readyUrl(context),
-      });
+      state.components.push(await startComponent(definition, context, command));
       // Recorded at once, so `stack down` can stop it even if this process dies mid-start.
       await writeState(stateDir, state);
     }
@@ -253,6 +274,55 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     components: state.components.map((component) => ({ ...component })),
     stop: () => stopStack(stateDir),
   };
+}
+
+/**
+ * Starts again one recorded component of the stack in `stateDir` that is no longer running (it
+ * crashed, or was killed): the same command line, the environment {@link startStack} gave it
+ * (computed from the recorded ports) and the same log file, appended to. Waits until it is ready
+ * and records the new process, so {@link stopStack} and {@link stackStatus} follow it. Config files
+ * and data from the first start are reused as they are.
+ *
+ * Fails when no stack is recorded in `stateDir`, the component is still running, or it exits or is
+ * not ready in time (the message holds the tail of its log).
+ *
+ * @example
+ * ```ts
+ * process.kill(collectorPid, 'SIGKILL');
+ * await restartStackComponent(stack.stateDir, 'collector');
+ * ```
+ */
+export async function restartStackComponent(
+  stateDir: string,
+  name: StackComponentName,
+  options: RestartComponentOptions = {},
+): Promise<StackComponentState> {
+  const directory = resolve(stateDir);
+  const state = await readState(directory);
+  const index = state?.components.findIndex((component) => component.name === name) ?? -1;
+  const recorded = state?.components[index];
+  const definition = STACK_COMPONENTS.find((candidate) => candidate.name === name);
+  if (state === undefined || recorded === undefined || definition === undefined) {
+    throw new Error(`no ${name} is recorded in ${directory}; start the stack first`);
+  }
+  if (await isSameProcess(recorded.pid, recorded.command, recorded.startTicks)) {
+    throw new Error(`${name} (pid ${recorded.pid}) is still running; stop it before a restart`);
+  }
+  const context: ComponentRuntimeContext = {
+    stateDir: directory,
+    ports: state.ports,
+    bearerToken: options.bearerToken,
+  };
+  const component = await startComponent(definition, context, recorded.command);
+  state.components[index] = component;
+  await writeState(directory, state);
+  try {
+    await waitReady(component, Date.now() + (options.readyTimeoutMs ?? 60_000));
+  } catch (error) {
+    await terminateProcess(component.pid, component.command, component.startTicks);
+    throw error;
+  }
+  return { ...component };
 }
 
 /**

@@ -107,6 +107,12 @@ export interface StartStackOptions {
   extraRuleFiles?: string[];
 }
 
+/**
+ * Options of {@link restartStackComponent}: the `bearerToken` the stack was started with (it is not
+ * recorded on disk) and how long to wait for readiness (default 60000 ms).
+ */
+export type RestartComponentOptions = Pick<StartStackOptions, 'bearerToken' | 'readyTimeoutMs'>;
+
 /** What the state directory records about one started component. */
 export interface StackComponentState {
   /** The component. */
