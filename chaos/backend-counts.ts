@@ -38,12 +38,13 @@ async function workerSpanIds(jaegerUrl: string, traceId: string): Promise<string
 /**
  * Looks up in Jaeger, trace by trace, the `process` spans of `attempts` not yet in `found`, and
  * adds those Jaeger has to `found` (span ids), so that a later call only asks for the rest.
+ * Returns how many traces it looked up.
  */
 export async function findWorkerSpans(
   jaegerUrl: string,
   attempts: AttemptRecord[],
   found: Set<string>,
-): Promise<void> {
+): Promise<number> {
   const traces = [
     ...new Set(
       attempts.filter((attempt) => !found.has(attempt.span)).map((attempt) => attempt.trace),
@@ -58,6 +59,11 @@ export async function findWorkerSpans(
     }
   };
   await Promise.all(Array.from({ length: LOOKUP_CONCURRENCY }, lookUp));
+  return traces.length;
+}
+
+function attemptsSelector(queue: string): string {
+  return `task_duration_seconds_count{job="${WORKER_SERVICE}",task_queue="${queue}"}`;
 }
 
 /** Reads counters from Prometheus over the whole run, robust to gaps and to stale series. */
@@ -73,11 +79,14 @@ export class RunCounters {
 
   /**
    * The sum over series of each series' highest value since the run started (a cumulative
-   * counter's last value, even for a process that is gone); undefined when Prometheus has no
-   * such series.
+   * counter's last value, even for a process that is gone), evaluated now or at `at` (ms since
+   * the epoch); undefined when Prometheus has no such series.
    */
-  async total(selector: string): Promise<number | undefined> {
-    const samples = await this.prometheus.query(`sum(max_over_time(${selector}[${this.range()}]))`);
+  async total(selector: string, at?: number): Promise<number | undefined> {
+    const samples = await this.prometheus.query(
+      `sum(max_over_time(${selector}[${this.range(at)}]))`,
+      at === undefined ? undefined : new Date(at),
+    );
     return samples[0]?.value;
   }
 
@@ -91,13 +100,15 @@ export class RunCounters {
 
   /** Attempts the chaos workers recorded in `task.duration`, per `service.instance.id`. */
   attemptsByInstance(queue: string): Promise<Map<string, number>> {
-    return this.totalBy(
-      `task_duration_seconds_count{job="${WORKER_SERVICE}",task_queue="${queue}"}`,
-      'instance',
-    );
+    return this.totalBy(attemptsSelector(queue), 'instance');
   }
 
-  private range(): string {
-    return `${Math.ceil((Date.now() - this.runStartedAt) / 1000) + 60}s`;
+  /** The worker's attempts on `queue`, as in {@link attemptsByInstance}, summed. */
+  async attempts(queue: string, at?: number): Promise<number> {
+    return (await this.total(attemptsSelector(queue), at)) ?? 0;
+  }
+
+  private range(at = Date.now()): string {
+    return `${Math.ceil((at - this.runStartedAt) / 1000) + 60}s`;
   }
 }

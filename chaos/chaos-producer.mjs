@@ -1,7 +1,8 @@
 // The chaos suite's producer process: adds RATE jobs per second to the BullMQ queue QUEUE with
 // @tasklens/bullmq until SIGTERM, then flushes its telemetry and exits. Job ids are
-// `<PHASE>-<n>`; every tenth job fails on each of its 2 attempts; each added job is appended to
-// JOBS_FILE as one JSON line once Redis has it.
+// `<PHASE>-<n>`; every tenth job fails on each of its 2 attempts, another tenth works 250 ms
+// (so that the worker always has an attempt to be killed in), the others 5 to 40 ms; each added
+// job is appended to JOBS_FILE as one JSON line once Redis has it.
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
@@ -26,7 +27,7 @@ async function add(sequence) {
   const job = `${phase}-${sequence}`;
   await queue.add(
     'chaos-task',
-    { fail: sequence % 10 === 9, workMs: 5 + ((sequence * 7) % 36) },
+    { fail: sequence % 10 === 9, workMs: sequence % 10 === 4 ? 250 : 5 + ((sequence * 7) % 36) },
     {
       jobId: job,
       attempts: 2,

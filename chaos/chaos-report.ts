@@ -1,6 +1,6 @@
 /* The chaos run's table, the worker-kill explanation and the verdict line, as text. */
 import type { ChaosResult, Count, PhaseResult } from './chaos-run.js';
-import { phaseLost } from './chaos-run.js';
+import { historyLost, phaseLost } from './chaos-run.js';
 import type { MemoryRange } from './process-memory.js';
 
 const MIB = 1024 * 1024;
@@ -91,6 +91,13 @@ export function verdictLine(result: ChaosResult): string {
     ].filter((part) => part !== '');
     return `${phase.name}: ${parts.join(', ')}`;
   });
+  const { traces, attemptTotals } = result.history;
+  if (historyLost(result.history)) {
+    losses.push(
+      `afterwards: ${traces.expected - traces.found} task traces found at their phase's end, ` +
+        `${attemptTotals.expected - attemptTotals.found} attempts of the phase-end totals`,
+    );
+  }
   return losses.length === 0
     ? 'VERDICT: nothing lost'
     : `VERDICT: LOST — ${losses.join('; ')} (run directory kept: ${result.directory})`;
@@ -106,6 +113,9 @@ export function chaosReport(result: ChaosResult): string {
       `Prometheus ${options.prometheusOutageMs} ms, worker ${options.workerOutageMs} ms`,
     ...phaseTable(result.phases),
     ...workerKillLines(result.phases),
+    `after all phases: ${count(result.history.traces)} task traces found at their phase's end ` +
+      `still in Jaeger; ${count(result.history.attemptTotals)} attempts of the phase-end totals ` +
+      'still in Prometheus',
     verdictLine(result),
   ].join('\n');
 }

@@ -26,6 +26,8 @@ import type { AttemptRecord } from './run-records.js';
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 /** The worker's BullMQ lock: a killed worker's job is found stalled about this long after. */
 const LOCK_MS = 5_000;
+/** An attempt is killed mid-job when at least this much of its work is left. */
+const KILL_MARGIN_MS = 50;
 
 /** Where a phase's numbers come from: `expected` is what ran, `found` what a backend holds. */
 export interface Count {
@@ -68,11 +70,22 @@ export interface PhaseResult {
   missingTraces: string[];
 }
 
+/**
+ * Whether what the backends had at the end of each phase is still there after the later phases'
+ * kills: the task traces found complete then, and each phase's end attempt total in Prometheus
+ * (summed over phases), queried again at the end of the run.
+ */
+export interface HistoryResult {
+  traces: Count;
+  attemptTotals: Count;
+}
+
 /** What {@link runChaos} measured. */
 export interface ChaosResult {
   queue: string;
   options: ChaosOptions;
   phases: PhaseResult[];
+  history: HistoryResult;
   /** The run's directory (stack state and logs, records, spools); kept when something was lost. */
   directory: string;
 }
@@ -108,6 +121,14 @@ function phasesOf(options: ChaosOptions): Phase[] {
   ];
 }
 
+/** Whether what was found at the phases' ends was lost later. */
+export function historyLost(history: HistoryResult): boolean {
+  return (
+    history.traces.found < history.traces.expected ||
+    history.attemptTotals.found < history.attemptTotals.expected
+  );
+}
+
 /** Whether a phase lost anything: a job not run, a trace or an attempt not found. */
 export function phaseLost(phase: PhaseResult): boolean {
   return (
@@ -131,6 +152,10 @@ class ChaosRun {
   private readonly instanceOfPid = new Map<number, string>();
   private previousAttempts: Count = { expected: 0, found: 0 };
   private previousSpool: PhaseResult['spool'] = {};
+  /** Ended attempts of the jobs whose trace was complete at their phase's end. */
+  private readonly completeTraces = new Map<string, AttemptRecord[]>();
+  /** When each phase's counting ended, and the attempt total Prometheus had then. */
+  private readonly phaseEnds: { at: number; attempts: number }[] = [];
 
   constructor(
     private readonly options: ChaosOptions,
@@ -174,6 +199,27 @@ class ChaosRun {
     this.worker?.child.kill('SIGTERM');
     await this.worker?.exited;
     this.worker = undefined;
+  }
+
+  /** Looks up again everything found at the end of each phase. */
+  async history(): Promise<HistoryResult> {
+    const attempts = [...this.completeTraces.values()].flat();
+    const found = new Set<string>();
+    await findWorkerSpans(this.stack.endpoints.jaegerQuery, attempts, found);
+    const stillComplete = [...this.completeTraces.values()].filter((jobAttempts) =>
+      jobAttempts.every((attempt) => found.has(attempt.span)),
+    ).length;
+    let totalsNow = 0;
+    for (const end of this.phaseEnds) {
+      totalsNow += await this.counters.attempts(this.queue, end.at);
+    }
+    return {
+      traces: { expected: this.completeTraces.size, found: stillComplete },
+      attemptTotals: {
+        expected: this.phaseEnds.reduce((sum, end) => sum + end.attempts, 0),
+        found: totalsNow,
+      },
+    };
   }
 
   async run(): Promise<PhaseResult[]> {
@@ -280,7 +326,10 @@ class ChaosRun {
       async () => {
         const recent = await readRecentAttempts(this.attemptsFile);
         const running = recent.some(
-          (attempt) => attempt.pid === pid && attempt.endedAt === undefined,
+          (attempt) =>
+            attempt.pid === pid &&
+            attempt.endedAt === undefined &&
+            attempt.startedAt + attempt.workMs > Date.now() + KILL_MARGIN_MS,
         );
         if (running) worker.child.kill('SIGKILL');
         return running ? true : undefined;
@@ -308,8 +357,15 @@ class ChaosRun {
 
     let unexported = { spans: new Set<string>(), attempts: 0 };
     let attemptsFound = 0;
+    const lastPass = { traces: 0, ms: 0 };
     const complete = async (): Promise<boolean> => {
-      await findWorkerSpans(this.stack.endpoints.jaegerQuery, ended, this.foundSpans);
+      const passStarted = Date.now();
+      lastPass.traces = await findWorkerSpans(
+        this.stack.endpoints.jaegerQuery,
+        ended,
+        this.foundSpans,
+      );
+      lastPass.ms = Date.now() - passStarted;
       unexported = await this.unexportedAtKill(endedInRun, killedPid);
       const byInstance = await this.counters.attemptsByInstance(this.queue);
       attemptsFound = [...byInstance.values()].reduce((sum, value) => sum + value, 0);
@@ -324,6 +380,9 @@ class ChaosRun {
       async () => ((await complete()) ? true : undefined),
       this.options.telemetryWaitMs,
     ).catch(() => complete());
+    this.log(
+      `[${phase.name}] last Jaeger pass looked up ${lastPass.traces} traces in ${lastPass.ms} ms`,
+    );
 
     const byJob = new Map<string, AttemptRecord[]>();
     for (const attempt of ended) {
@@ -333,6 +392,13 @@ class ChaosRun {
     const missingTraces = jobIds.filter((job) =>
       (byJob.get(job) ?? []).some((attempt) => !this.foundSpans.has(attempt.span)),
     );
+    for (const job of jobIds) {
+      const jobAttempts = byJob.get(job) ?? [];
+      if (jobAttempts.every((attempt) => this.foundSpans.has(attempt.span))) {
+        this.completeTraces.set(job, jobAttempts);
+      }
+    }
+    this.phaseEnds.push({ at: Date.now(), attempts: attemptsFound });
     const spool = await this.spoolIncrease();
     // Cumulative over the run: Prometheus counts are per process since it started.
     const expectedAttempts = endedInRun.length - unexported.attempts;
@@ -430,15 +496,19 @@ export async function runChaos(
   const directory = await mkdtemp(join(tmpdir(), 'tasklens-chaos-'));
   const stack = await startStack({ stateDir: join(directory, 'stack'), ports: options.ports });
   const run = new ChaosRun(options, stack, directory, log);
-  let phases: PhaseResult[] = [];
+  let result: ChaosResult;
   try {
-    phases = await run.run();
+    const phases = await run.run();
+    log('after all phases: looking up again what was found at the end of each phase');
+    result = { queue: run.queue, options, phases, history: await run.history(), directory };
   } finally {
     await stack.stop();
     const queue = new Queue(run.queue, { connection: { host: '127.0.0.1', port: 6379 } });
     await queue.obliterate({ force: true });
     await queue.close();
   }
-  if (!phases.some(phaseLost)) await rm(directory, { recursive: true, force: true });
-  return { queue: run.queue, options, phases, directory };
+  if (!result.phases.some(phaseLost) && !historyLost(result.history)) {
+    await rm(directory, { recursive: true, force: true });
+  }
+  return result;
 }

@@ -28,6 +28,7 @@ const worker = new Worker(
       trace: spanContext?.traceId,
       span: spanContext?.spanId,
       pid: process.pid,
+      workMs: job.data.workMs,
     };
     record({ event: 'start', ...attempt, at: Date.now() });
     await sleep(job.data.workMs);

@@ -46,6 +46,7 @@ export class MemorySampler {
     return this.ranges.get(name);
   }
 
+  /** Stops sampling. */
   stop(): void {
     clearInterval(this.timer);
   }

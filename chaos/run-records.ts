@@ -17,6 +17,8 @@ export interface AttemptRecord {
   span: string;
   /** The worker process that ran it. */
   pid: number;
+  /** How long the attempt was to work. */
+  workMs: number;
   startedAt: number;
   endedAt?: number;
   outcome?: 'success' | 'failure';

@@ -38,6 +38,8 @@ describe('chaos: kill -9 of the collector, Jaeger, Prometheus and the worker (sh
         attempts: phase.attempts.expected,
       })),
     );
+    expect(result.history.traces.found).toBe(result.history.traces.expected);
+    expect(result.history.attemptTotals.found).toBe(result.history.attemptTotals.expected);
     const worker = result.phases.find((phase) => phase.name === 'worker');
     expect(worker?.lostWithWorker.length).toBeGreaterThan(0);
     for (const lost of worker?.lostWithWorker ?? []) {
