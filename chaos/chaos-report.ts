@@ -93,10 +93,15 @@ export function verdictLine(result: ChaosResult): string {
   });
   const { traces, attemptTotals } = result.history;
   if (historyLost(result.history)) {
-    losses.push(
-      `afterwards: ${traces.expected - traces.found} task traces found at their phase's end, ` +
-        `${attemptTotals.expected - attemptTotals.found} attempts of the phase-end totals`,
-    );
+    const parts = [
+      traces.found < traces.expected
+        ? `${traces.expected - traces.found} task traces found at their phase's end`
+        : '',
+      attemptTotals.found < attemptTotals.expected
+        ? `the attempt totals of ${attemptTotals.expected - attemptTotals.found} phases`
+        : '',
+    ].filter((part) => part !== '');
+    losses.push(`afterwards: ${parts.join(', ')}`);
   }
   return losses.length === 0
     ? 'VERDICT: nothing lost'
@@ -114,8 +119,8 @@ export function chaosReport(result: ChaosResult): string {
     ...phaseTable(result.phases),
     ...workerKillLines(result.phases),
     `after all phases: ${count(result.history.traces)} task traces found at their phase's end ` +
-      `still in Jaeger; ${count(result.history.attemptTotals)} attempts of the phase-end totals ` +
-      'still in Prometheus',
+      `still in Jaeger; Prometheus still has the attempt total at the end of ` +
+      `${count(result.history.attemptTotals)} phases`,
     verdictLine(result),
   ].join('\n');
 }

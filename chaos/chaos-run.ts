@@ -72,11 +72,12 @@ export interface PhaseResult {
 
 /**
  * Whether what the backends had at the end of each phase is still there after the later phases'
- * kills: the task traces found complete then, and each phase's end attempt total in Prometheus
- * (summed over phases), queried again at the end of the run.
+ * kills, looked up again at the end of the run.
  */
 export interface HistoryResult {
+  /** The task traces found complete at their phase's end. */
   traces: Count;
+  /** Phases whose attempt total in Prometheus, queried at the phase's end time, is unchanged. */
   attemptTotals: Count;
 }
 
@@ -209,16 +210,13 @@ class ChaosRun {
     const stillComplete = [...this.completeTraces.values()].filter((jobAttempts) =>
       jobAttempts.every((attempt) => found.has(attempt.span)),
     ).length;
-    let totalsNow = 0;
+    let unchangedTotals = 0;
     for (const end of this.phaseEnds) {
-      totalsNow += await this.counters.attempts(this.queue, end.at);
+      if ((await this.counters.attempts(this.queue, end.at)) >= end.attempts) unchangedTotals += 1;
     }
     return {
       traces: { expected: this.completeTraces.size, found: stillComplete },
-      attemptTotals: {
-        expected: this.phaseEnds.reduce((sum, end) => sum + end.attempts, 0),
-        found: totalsNow,
-      },
+      attemptTotals: { expected: this.phaseEnds.length, found: unchangedTotals },
     };
   }
 
@@ -290,17 +288,21 @@ class ChaosRun {
     ).catch(async () => unsettledJobs(jobs, await readAttempts(this.attemptsFile)));
     this.log(`[${phase.name}] ${jobs.length - unsettled.length}/${jobs.length} jobs settled`);
 
-    const result = await this.countTelemetry(
+    const telemetry = await this.countTelemetry(
       phase,
       jobs.map((job) => job.job),
       killedPid,
     );
-    result.tasks = { expected: jobs.length, found: jobs.length - unsettled.length };
-    result.rss = {
-      before: this.memory.range(`${phase.name}:before`),
-      during: this.memory.range(`${phase.name}:during`),
+    return {
+      name: phase.name,
+      disruption: phase.disruption,
+      tasks: { expected: jobs.length, found: jobs.length - unsettled.length },
+      ...telemetry,
+      rss: {
+        before: this.memory.range(`${phase.name}:before`),
+        during: this.memory.range(`${phase.name}:during`),
+      },
     };
-    return result;
   }
 
   private async killComponent(name: StackComponentName): Promise<void> {
@@ -345,7 +347,7 @@ class ChaosRun {
     phase: Phase,
     jobIds: string[],
     killedPid: number | undefined,
-  ): Promise<PhaseResult> {
+  ): Promise<Omit<PhaseResult, 'name' | 'disruption' | 'tasks' | 'rss'>> {
     const phaseJobs = new Set(jobIds);
     const allAttempts = await readAttempts(this.attemptsFile);
     const attempts = allAttempts.filter((attempt) => phaseJobs.has(attempt.job));
@@ -402,10 +404,7 @@ class ChaosRun {
     const spool = await this.spoolIncrease();
     // Cumulative over the run: Prometheus counts are per process since it started.
     const expectedAttempts = endedInRun.length - unexported.attempts;
-    const result: PhaseResult = {
-      name: phase.name,
-      disruption: phase.disruption,
-      tasks: { expected: 0, found: 0 },
+    const result = {
       traces: { expected: jobIds.length, found: jobIds.length - missingTraces.length },
       attempts: {
         expected: expectedAttempts - this.previousAttempts.expected,
@@ -414,7 +413,6 @@ class ChaosRun {
       unexportedAtKill: { spans: unexported.spans.size, attempts: unexported.attempts },
       lostWithWorker: lost.map((attempt) => this.explainLost(attempt, attempts)),
       spool,
-      rss: {},
       missingTraces: missingTraces.slice(0, 5),
     };
     this.previousAttempts = { expected: expectedAttempts, found: attemptsFound };

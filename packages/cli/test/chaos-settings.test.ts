@@ -27,7 +27,7 @@ function result(phases: PhaseResult[]): ChaosResult {
     queue: 'chaos-test',
     options: { ...LONG_FORM, ports: PORTS },
     phases,
-    history: { traces: { expected: 10, found: 10 }, attemptTotals: { expected: 11, found: 11 } },
+    history: { traces: { expected: 10, found: 10 }, attemptTotals: { expected: 1, found: 1 } },
     directory: '/tmp/chaos-test',
   };
 }
@@ -72,6 +72,15 @@ describe('chaos verdict', () => {
     expect(verdictLine(result([phase('collector', 8, 11), phase('jaeger', 10, 9)]))).toBe(
       'VERDICT: LOST — collector: 2 task traces (e.g. collector-3); ' +
         'jaeger: 2 attempts in Prometheus (run directory kept: /tmp/chaos-test)',
+    );
+  });
+
+  it('names what a later kill destroyed', () => {
+    const lostLater = result([phase('collector', 10, 11)]);
+    lostLater.history.traces.found = 4;
+    expect(verdictLine(lostLater)).toBe(
+      "VERDICT: LOST — afterwards: 6 task traces found at their phase's end " +
+        '(run directory kept: /tmp/chaos-test)',
     );
   });
 });
