@@ -1,6 +1,6 @@
 /* The chaos run's table, the worker-kill explanation and the verdict line, as text. */
-import type { ChaosResult, Count, PhaseResult } from './chaos-run.js';
-import { historyLost, phaseLost } from './chaos-run.js';
+import type { ChaosResult, Count, PhaseResult } from './chaos-result.js';
+import { historyLost, phaseLost } from './chaos-result.js';
 import type { MemoryRange } from './process-memory.js';
 
 const MIB = 1024 * 1024;

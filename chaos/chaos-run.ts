@@ -18,8 +18,15 @@ import { startNodeProcess } from '../packages/cli/test/support/node-process.js';
 import type { NodeProcess } from '../packages/cli/test/support/node-process.js';
 import { findWorkerSpans, RunCounters, SPOOL_METRICS } from './backend-counts.js';
 import type { ChaosOptions } from './chaos-options.js';
+import { historyLost, phaseLost } from './chaos-result.js';
+import type {
+  ChaosResult,
+  Count,
+  HistoryResult,
+  LostAttempt,
+  PhaseResult,
+} from './chaos-result.js';
 import { MemorySampler } from './process-memory.js';
-import type { MemoryRange } from './process-memory.js';
 import { readAttempts, readJobs, readRecentAttempts, unsettledJobs } from './run-records.js';
 import type { AttemptRecord } from './run-records.js';
 
@@ -28,68 +35,6 @@ const HERE = fileURLToPath(new URL('./', import.meta.url));
 const LOCK_MS = 5_000;
 /** An attempt is killed mid-job when at least this much of its work is left. */
 const KILL_MARGIN_MS = 50;
-
-/** Where a phase's numbers come from: `expected` is what ran, `found` what a backend holds. */
-export interface Count {
-  expected: number;
-  found: number;
-}
-
-/** An attempt that died with the killed worker, and the job's next attempt. */
-export interface LostAttempt {
-  job: string;
-  attempt: number;
-  trace: string;
-  pid: number;
-  next?: { attempt: number; pid: number; outcome?: string; inJaeger: boolean };
-}
-
-/** The numbers of one phase. */
-export interface PhaseResult {
-  name: string;
-  /** What was done to the stack or the worker. */
-  disruption: string;
-  /** Jobs added during the phase, and how many ran to their last attempt. */
-  tasks: Count;
-  /** Jobs whose trace holds the worker's `process` span for every attempt that ended. */
-  traces: Count;
-  /** Attempts that ended (the workers' records) and attempts counted in Prometheus. */
-  attempts: Count;
-  /**
-   * Attempts that ended in the killed worker after its last export: their span and their count
-   * died in its memory with it. Not a loss of the pipeline; always 0 outside the worker phase.
-   */
-  unexportedAtKill: { spans: number; attempts: number };
-  /** Attempts that were running when the worker was killed (worker phase only). */
-  lostWithWorker: LostAttempt[];
-  /** The spool counters' increase during the phase; undefined while the spool metric is absent. */
-  spool: { spooled?: number; replayed?: number; dropped?: number };
-  /** Worker RSS before the outage and during it (until the phase's traffic stops). */
-  rss: { before?: MemoryRange; during?: MemoryRange };
-  /** Job ids whose trace misses an ended attempt (the first few). */
-  missingTraces: string[];
-}
-
-/**
- * Whether what the backends had at the end of each phase is still there after the later phases'
- * kills, looked up again at the end of the run.
- */
-export interface HistoryResult {
-  /** The task traces found complete at their phase's end. */
-  traces: Count;
-  /** Phases whose attempt total in Prometheus, queried at the phase's end time, is unchanged. */
-  attemptTotals: Count;
-}
-
-/** What {@link runChaos} measured. */
-export interface ChaosResult {
-  queue: string;
-  options: ChaosOptions;
-  phases: PhaseResult[];
-  history: HistoryResult;
-  /** The run's directory (stack state and logs, records, spools); kept when something was lost. */
-  directory: string;
-}
 
 interface Phase {
   name: string;
@@ -120,23 +65,6 @@ function phasesOf(options: ChaosOptions): Phase[] {
     },
     { name: 'worker', disruption: 'worker kill -9 mid-job', outageMs: options.workerOutageMs },
   ];
-}
-
-/** Whether what was found at the phases' ends was lost later. */
-export function historyLost(history: HistoryResult): boolean {
-  return (
-    history.traces.found < history.traces.expected ||
-    history.attemptTotals.found < history.attemptTotals.expected
-  );
-}
-
-/** Whether a phase lost anything: a job not run, a trace or an attempt not found. */
-export function phaseLost(phase: PhaseResult): boolean {
-  return (
-    phase.tasks.found < phase.tasks.expected ||
-    phase.traces.found < phase.traces.expected ||
-    phase.attempts.found < phase.attempts.expected
-  );
 }
 
 class ChaosRun {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { chaosOptionsFrom, LONG_FORM } from '../../../chaos/chaos-options.js';
 import { verdictLine } from '../../../chaos/chaos-report.js';
-import type { ChaosResult, PhaseResult } from '../../../chaos/chaos-run.js';
+import type { ChaosResult, PhaseResult } from '../../../chaos/chaos-result.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const PORTS = testStackPorts(21800);
