@@ -10,10 +10,14 @@ export interface PrometheusSample {
 export class PrometheusClient {
   constructor(private readonly baseUrl: string) {}
 
-  /** An instant query; the result must be a vector (NaN values are kept as NaN). */
-  async query(expression: string): Promise<PrometheusSample[]> {
+  /**
+   * An instant query, evaluated now or at `time`; the result must be a vector (NaN values are
+   * kept as NaN).
+   */
+  async query(expression: string, time?: Date): Promise<PrometheusSample[]> {
     const url = new URL('/api/v1/query', this.baseUrl);
     url.searchParams.set('query', expression);
+    if (time !== undefined) url.searchParams.set('time', String(time.getTime() / 1000));
     const body = (await getJson(url, 'Prometheus')) as {
       data: {
         resultType: string;
