@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { failuresCommand } from '../src/commands/failures.js';
-import type { TaskFailure } from '../src/commands/failures.js';
 import { startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
 import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { getJson, listFailures, promQuery as queryPrometheus } from './support/backend-queries.js';
+import type { PromSample } from './support/backend-queries.js';
 import { eventually } from './support/eventually.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';
@@ -37,12 +37,6 @@ function nodeProcess(script: string, onLine?: (line: string) => void): NodeProce
   return startNodeProcess([join(FIXTURES, script)], stack.endpoints.otlpHttp, { QUEUE }, onLine);
 }
 
-async function getJson(url: string): Promise<unknown> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 interface JaegerSpanJson {
   traceID: string;
   spanID: string;
@@ -60,16 +54,8 @@ interface JaegerTraceJson {
 const tag = (span: JaegerSpanJson, key: string): unknown =>
   span.tags.find((candidate) => candidate.key === key)?.value;
 
-async function promQuery(
-  expression: string,
-): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const url = new URL('/api/v1/query', stack.endpoints.prometheus);
-  url.searchParams.set('query', expression);
-  const body = (await getJson(url.toString())) as {
-    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-  };
-  return body.data.result;
-}
+const promQuery = (expression: string): Promise<PromSample[]> =>
+  queryPrometheus(stack.endpoints.prometheus, expression);
 
 beforeAll(async () => {
   await requireRedis();
@@ -180,25 +166,16 @@ describe('producer → BullMQ → worker → collector → Jaeger and Prometheus
     ]);
 
     // The on-call view.
-    let printed = '';
-    const code = await failuresCommand(
-      [
+    const listed = (
+      await listFailures(stack.endpoints.jaegerQuery, [
         '--service',
         'e2e-worker',
         '--task',
         'charge-card',
         '--since',
         '15m',
-        '--json',
-        '--jaeger-url',
-        stack.endpoints.jaegerQuery,
-      ],
-      { stdout: (text) => (printed += text), stderr: (text) => (printed += text) },
-    );
-    expect(code).toBe(0);
-    const listed = (JSON.parse(printed) as TaskFailure[]).filter(
-      (failure) => failure.queue === QUEUE,
-    );
+      ])
+    ).filter((failure) => failure.queue === QUEUE);
     expect(listed.map((failure) => [failure.attempt, failure.errorType, failure.traceId])).toEqual([
       [2, 'PaymentDeclinedError', trace.traceID],
       [1, 'PaymentDeclinedError', trace.traceID],

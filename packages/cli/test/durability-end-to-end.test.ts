@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { failuresCommand } from '../src/commands/failures.js';
-import type { TaskFailure } from '../src/commands/failures.js';
 import { restartStackComponent, stackStatus, startStack, stopStack } from '../src/stack/stack.js';
 import type { RunningStack, StackComponentName } from '../src/stack/types.js';
+import { listFailures } from './support/backend-queries.js';
 import { eventually } from './support/eventually.js';
 import { testStackPorts } from './support/test-ports.js';
 
@@ -363,21 +362,12 @@ describe('backends keep what they acknowledged (SIGKILL and restart)', () => {
     await restartStackComponent(stateDir, 'jaeger');
 
     await expectAllSpansStored(spans, 'the 10 traces in Jaeger after the restart');
-    let printed = '';
-    const code = await failuresCommand(
-      [
-        '--service',
-        SERVICE,
-        '--since',
-        '15m',
-        '--json',
-        '--jaeger-url',
-        stack.endpoints.jaegerQuery,
-      ],
-      { stdout: (text) => (printed += text), stderr: (text) => (printed += text) },
-    );
-    expect(code).toBe(0);
-    const failures = JSON.parse(printed) as TaskFailure[];
+    const failures = await listFailures(stack.endpoints.jaegerQuery, [
+      '--service',
+      SERVICE,
+      '--since',
+      '15m',
+    ]);
     expect(failures.map((failure) => [failure.traceId, failure.errorType, failure.queue])).toEqual([
       [traces[0][0].traceId, 'DiskFullError', QUEUE],
     ]);

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closedPort } from '../../core/test/support/closed-port.js';
-import { failuresCommand } from '../src/commands/failures.js';
-import type { TaskFailure } from '../src/commands/failures.js';
 import { startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
+import { getJson, listFailures, promQuery } from './support/backend-queries.js';
 import { newSpoolDir, runCli } from './support/cli-process.js';
 import { eventually } from './support/eventually.js';
 import { testStackPorts } from './support/test-ports.js';
@@ -32,18 +31,12 @@ afterAll(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-async function getJson(url: URL | string): Promise<unknown> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${String(url)}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
 async function attemptsInPrometheus(): Promise<number | undefined> {
-  const url = new URL('/api/v1/query', stack.endpoints.prometheus);
-  url.searchParams.set('query', `sum(task_duration_seconds_count{job="${SERVICE}"})`);
-  const body = (await getJson(url)) as { data: { result: { value: [number, string] }[] } };
-  const value = body.data.result[0]?.value[1];
-  return value === undefined ? undefined : Number(value);
+  const [sum] = await promQuery(
+    stack.endpoints.prometheus,
+    `sum(task_duration_seconds_count{job="${SERVICE}"})`,
+  );
+  return sum === undefined ? undefined : Number(sum.value[1]);
 }
 
 function summary(stderr: string): { traceId: string; outcome: string; exitCode: number } {
@@ -96,21 +89,12 @@ describe('tasklens run while the collector is down', () => {
       }),
     ).toBe(2);
 
-    let printed = '';
-    const code = await failuresCommand(
-      [
-        '--service',
-        SERVICE,
-        '--since',
-        '15m',
-        '--json',
-        '--jaeger-url',
-        stack.endpoints.jaegerQuery,
-      ],
-      { stdout: (text) => (printed += text), stderr: (text) => (printed += text) },
-    );
-    expect(code).toBe(0);
-    const failures = JSON.parse(printed) as TaskFailure[];
+    const failures = await listFailures(stack.endpoints.jaegerQuery, [
+      '--service',
+      SERVICE,
+      '--since',
+      '15m',
+    ]);
     expect(failures.map((failure) => failure.traceId)).toEqual([traceId]);
   });
 });
