@@ -95,6 +95,22 @@ describe(`the packed packages installed outside the repository (${LINE.name})`, 
     expect(build.stderr).toContain('binaries ready');
   }, 600_000);
 
+  it('tasklens stack up names a missing binary and the command that gets it', async () => {
+    const emptyCache = await mkdtemp(join(tmpdir(), 'tasklens-packed-cache-'));
+    try {
+      const up = await project.run(
+        'npx',
+        ['--no', 'tasklens', 'stack', 'up', '--port-base', String(PORT_BASE)],
+        { XDG_STATE_HOME: stateHome, TASKLENS_CACHE_DIR: emptyCache },
+      );
+      expect(up.code).toBe(1);
+      expect(up.stderr).toContain(`missing backend binaries: collector (${emptyCache}/bin/`);
+      expect(up.stderr).toContain('run `npx tasklens stack build`');
+    } finally {
+      await rm(emptyCache, { recursive: true, force: true });
+    }
+  });
+
   it('tasklens stack up starts the stack with its state outside node_modules', async () => {
     const up = await tasklens(['stack', 'up', '--port-base', String(PORT_BASE), '--json']);
     expect(up.code, up.stderr).toBe(0);
