@@ -15,8 +15,8 @@ interface VersionsFile {
 /** Message appended to every "binary missing" error: the command that gets them. */
 export const SETUP_HINT =
   'run `npx tasklens stack build` to install Prometheus and Alertmanager (Debian packages, as root) ' +
-  'and build the collector and Jaeger with Go into ~/.cache/tasklens (in a tasklens checkout, ' +
-  '`bash scripts/setup.sh` does the same)';
+  'and build the collector and Jaeger with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
+  '(in a tasklens checkout, `bash scripts/setup.sh` does the same)';
 
 /**
  * Directory the built binaries are cached in, shared with scripts/ensure-binaries.sh:
