@@ -7,7 +7,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { startTelemetry, TelemetryConfigError } from '@tasklens/node';
 import type { TelemetryOptions } from '@tasklens/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -192,7 +192,7 @@ describe('startTelemetry', () => {
   });
 
   it('leaves a tracer provider registered by another SDK in place', async () => {
-    const userProvider = new BasicTracerProvider();
+    const userProvider = new TracerProvider();
     trace.setGlobalTracerProvider(userProvider);
     const telemetry = startTelemetry(options());
     expect(telemetry.enabled).toBe(false);
