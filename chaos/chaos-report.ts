@@ -1,7 +1,7 @@
 /* The chaos run's table, the worker-kill explanation and the verdict line, as text. */
 import type { ChaosResult, Count, PhaseResult } from './chaos-result.js';
-import { historyLost, phaseLost } from './chaos-result.js';
-import type { MemoryRange } from './process-memory.js';
+import { historyLost, phaseLost, SPOOL_CAP_BYTES } from './chaos-result.js';
+import type { SampledRange } from './range-sampler.js';
 
 const MIB = 1024 * 1024;
 
@@ -9,7 +9,7 @@ function count({ expected, found }: Count): string {
   return `${found}/${expected}`;
 }
 
-function memory(range: MemoryRange | undefined): string {
+function memory(range: SampledRange | undefined): string {
   return range === undefined
     ? 'n/a'
     : `${(range.min / MIB).toFixed(0)}–${(range.max / MIB).toFixed(0)} MiB`;
@@ -35,6 +35,7 @@ export function phaseTable(phases: PhaseResult[]): string[] {
     'spooled',
     'replayed',
     'dropped',
+    'spool max',
     'RSS before',
     'RSS during',
   ];
@@ -48,6 +49,7 @@ export function phaseTable(phases: PhaseResult[]): string[] {
     spool(phase.spool.spooled),
     spool(phase.spool.replayed),
     spool(phase.spool.dropped),
+    `${(phase.spoolMaxBytes / MIB).toFixed(1)} MiB`,
     memory(phase.rss.before),
     memory(phase.rss.during),
   ]);
@@ -87,6 +89,9 @@ export function verdictLine(result: ChaosResult): string {
         : '',
       phase.attempts.expected - phase.attempts.found > 0
         ? `${phase.attempts.expected - phase.attempts.found} attempts in Prometheus`
+        : '',
+      phase.spoolMaxBytes > SPOOL_CAP_BYTES
+        ? `the spool reached ${(phase.spoolMaxBytes / MIB).toFixed(1)} MiB, above its ${SPOOL_CAP_BYTES / MIB} MiB cap`
         : '',
     ].filter((part) => part !== '');
     return `${phase.name}: ${parts.join(', ')}`;

@@ -1,6 +1,9 @@
 /* What a chaos run measured, phase by phase, and when that counts as a loss. */
 import type { ChaosOptions } from './chaos-options.js';
-import type { MemoryRange } from './process-memory.js';
+import type { SampledRange } from './range-sampler.js';
+
+/** The spool's size cap per service (@tasklens/node's default, TASKLENS_SPOOL_MAX_MIB). */
+export const SPOOL_CAP_BYTES = 100 * 1024 * 1024;
 
 /** Where a phase's numbers come from: `expected` is what ran, `found` what a backend holds. */
 export interface Count {
@@ -38,7 +41,9 @@ export interface PhaseResult {
   /** The spool counters' increase during the phase; undefined while the spool metric is absent. */
   spool: { spooled?: number; replayed?: number; dropped?: number };
   /** Worker RSS before the outage and during it (until the phase's traffic stops). */
-  rss: { before?: MemoryRange; during?: MemoryRange };
+  rss: { before?: SampledRange; during?: SampledRange };
+  /** The largest size of the worker's spool folder from the kill to the end of the phase. */
+  spoolMaxBytes: number;
   /** Job ids whose trace misses an ended attempt (the first few). */
   missingTraces: string[];
 }
@@ -72,9 +77,13 @@ export function historyLost(history: HistoryResult): boolean {
   );
 }
 
-/** Whether a phase lost anything: a job not run, a trace or an attempt not found. */
+/**
+ * Whether a phase lost anything (a job not run, a trace or an attempt not found) or broke a
+ * bound the spool promises (its folder above its cap).
+ */
 export function phaseLost(phase: PhaseResult): boolean {
   return (
+    phase.spoolMaxBytes > SPOOL_CAP_BYTES ||
     phase.tasks.found < phase.tasks.expected ||
     phase.traces.found < phase.traces.expected ||
     phase.attempts.found < phase.attempts.expected

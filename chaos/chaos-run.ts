@@ -26,7 +26,9 @@ import type {
   LostAttempt,
   PhaseResult,
 } from './chaos-result.js';
-import { MemorySampler } from './process-memory.js';
+import { directoryBytes } from './directory-size.js';
+import { residentBytes } from './process-memory.js';
+import { RangeSampler } from './range-sampler.js';
 import { readAttempts, readJobs, readRecentAttempts, unsettledJobs } from './run-records.js';
 import type { AttemptRecord } from './run-records.js';
 
@@ -74,7 +76,8 @@ class ChaosRun {
   private readonly attemptsFile: string;
   private readonly counters: RunCounters;
   private readonly foundSpans = new Set<string>();
-  private readonly memory: MemorySampler;
+  private readonly memory: RangeSampler;
+  private readonly spoolSize: RangeSampler;
   private worker: NodeProcess | undefined;
   private producer: NodeProcess | undefined;
   private workerCount = 0;
@@ -95,15 +98,22 @@ class ChaosRun {
     this.jobsFile = join(directory, 'jobs.jsonl');
     this.attemptsFile = join(directory, 'attempts.jsonl');
     this.counters = new RunCounters(stack.endpoints.prometheus, this.startedAt);
-    this.memory = new MemorySampler(() => this.worker?.child.pid);
+    this.memory = new RangeSampler(async () => {
+      const pid = this.worker?.child.pid;
+      return pid === undefined ? undefined : residentBytes(pid);
+    });
+    // The worker service's folder of the spool (the spool makes one per service).
+    this.spoolSize = new RangeSampler(() =>
+      directoryBytes(join(this.directory, 'spool', 'chaos-worker')),
+    );
   }
 
-  private telemetryEnv(service: string): Record<string, string> {
+  /** Both processes share one spool directory, where @tasklens/node keeps a folder per service. */
+  private telemetryEnv(): Record<string, string> {
     return {
       QUEUE: this.queue,
-      // Picked up by the @tasklens/node spool once it exists; ignored before.
       TASKLENS_SPOOL_ENABLED: 'true',
-      TASKLENS_SPOOL_DIR: join(this.directory, 'spool', service),
+      TASKLENS_SPOOL_DIR: join(this.directory, 'spool'),
     };
   }
 
@@ -114,7 +124,7 @@ class ChaosRun {
       [join(HERE, 'chaos-worker.mjs')],
       this.stack.endpoints.otlpHttp,
       {
-        ...this.telemetryEnv('chaos-worker'),
+        ...this.telemetryEnv(),
         OTEL_RESOURCE_ATTRIBUTES: `service.instance.id=${instance}`,
         ATTEMPTS_FILE: this.attemptsFile,
         CONCURRENCY: String(this.options.concurrency),
@@ -149,9 +159,7 @@ class ChaosRun {
   }
 
   async run(): Promise<PhaseResult[]> {
-    for (const service of ['chaos-worker', 'chaos-producer']) {
-      await mkdir(join(this.directory, 'spool', service), { recursive: true });
-    }
+    await mkdir(join(this.directory, 'spool'), { recursive: true });
     this.startWorker();
     const results: PhaseResult[] = [];
     try {
@@ -160,6 +168,7 @@ class ChaosRun {
       }
     } finally {
       this.memory.stop();
+      this.spoolSize.stop();
       this.producer?.child.kill('SIGKILL');
       await this.stopWorker();
     }
@@ -174,7 +183,7 @@ class ChaosRun {
       [join(HERE, 'chaos-producer.mjs')],
       this.stack.endpoints.otlpHttp,
       {
-        ...this.telemetryEnv('chaos-producer'),
+        ...this.telemetryEnv(),
         PHASE: phase.name,
         RATE: String(this.options.rate),
         JOBS_FILE: this.jobsFile,
@@ -182,9 +191,11 @@ class ChaosRun {
     );
     this.producer = producer;
     await this.memory.window(`${phase.name}:before`);
+    await this.spoolSize.window(`${phase.name}:before`);
     await sleep(this.options.steadyMs);
 
     await this.memory.window(`${phase.name}:during`);
+    await this.spoolSize.window(`${phase.name}:during`);
     let killedPid: number | undefined;
     if (phase.component === undefined) {
       killedPid = await this.killWorkerMidJob();
@@ -204,6 +215,7 @@ class ChaosRun {
     await producer.exited;
     this.producer = undefined;
     await this.memory.window(`${phase.name}:after`);
+    await this.spoolSize.window(`${phase.name}:after`);
 
     const jobs = (await readJobs(this.jobsFile)).filter((job) => job.phase === phase.name);
     const unsettled = await eventually(
@@ -230,6 +242,11 @@ class ChaosRun {
         before: this.memory.range(`${phase.name}:before`),
         during: this.memory.range(`${phase.name}:during`),
       },
+      spoolMaxBytes: Math.max(
+        ...[`${phase.name}:during`, `${phase.name}:after`].map(
+          (window) => this.spoolSize.range(window)?.max ?? 0,
+        ),
+      ),
     };
   }
 
@@ -275,7 +292,7 @@ class ChaosRun {
     phase: Phase,
     jobIds: string[],
     killedPid: number | undefined,
-  ): Promise<Omit<PhaseResult, 'name' | 'disruption' | 'tasks' | 'rss'>> {
+  ): Promise<Omit<PhaseResult, 'name' | 'disruption' | 'tasks' | 'rss' | 'spoolMaxBytes'>> {
     const phaseJobs = new Set(jobIds);
     const allAttempts = await readAttempts(this.attemptsFile);
     const attempts = allAttempts.filter((attempt) => phaseJobs.has(attempt.job));

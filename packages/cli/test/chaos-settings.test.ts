@@ -7,7 +7,7 @@ import { testStackPorts } from './support/test-ports.js';
 
 const PORTS = testStackPorts(21800);
 
-function phase(name: string, traces: number, attempts: number): PhaseResult {
+function phase(name: string, traces: number, attempts: number, spoolMaxBytes = 0): PhaseResult {
   return {
     name,
     disruption: `${name} kill -9`,
@@ -18,6 +18,7 @@ function phase(name: string, traces: number, attempts: number): PhaseResult {
     lostWithWorker: [],
     spool: {},
     rss: {},
+    spoolMaxBytes,
     missingTraces: traces < 10 ? ['collector-3'] : [],
   };
 }
@@ -72,6 +73,13 @@ describe('chaos verdict', () => {
     expect(verdictLine(result([phase('collector', 8, 11), phase('jaeger', 10, 9)]))).toBe(
       'VERDICT: LOST — collector: 2 task traces (e.g. collector-3); ' +
         'jaeger: 2 attempts in Prometheus (run directory kept: /tmp/chaos-test)',
+    );
+  });
+
+  it('fails a phase whose spool grew above its cap', () => {
+    expect(verdictLine(result([phase('collector', 10, 11, 101 * 1024 * 1024)]))).toBe(
+      'VERDICT: LOST — collector: the spool reached 101.0 MiB, above its 100 MiB cap ' +
+        '(run directory kept: /tmp/chaos-test)',
     );
   });
 
