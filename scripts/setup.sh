@@ -2,7 +2,7 @@
 # Installs what the tests, the demo and the benchmarks need on a fresh machine, and nothing twice:
 # npm packages (when the lock file changed), Debian packages (Prometheus, promtool, Alertmanager),
 # the collector and Jaeger binaries (built once, cached outside the repository), then builds the
-# TypeScript packages.
+# TypeScript packages and links the workspace's `tasklens` command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +18,10 @@ bash scripts/ensure-binaries.sh
 
 log "building packages"
 npm run --silent build
+
+# npm ci links a workspace's bin only when its file exists, and dist/ is built after npm ci: link
+# node_modules/.bin/tasklens now, so `npx tasklens` works in a fresh clone.
+if [ ! -e node_modules/.bin/tasklens ]; then
+  log "linking the tasklens command (npm rebuild @tasklens/cli)"
+  npm rebuild @tasklens/cli --ignore-scripts --no-audit --no-fund >/dev/null
+fi

@@ -23,7 +23,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   stack: {
     run: stackCommand,
-    summary: 'start, stop or inspect the native collector, Prometheus, Alertmanager and Jaeger',
+    summary: 'start, stop, inspect or build the native collector, Prometheus, Alertmanager, Jaeger',
   },
 };
 

@@ -41,7 +41,7 @@ describe('tasklens stack (arguments)', () => {
   it('prints help with --help and exits 0', async () => {
     const { out, output } = capture();
     expect(await stackCommand(['--help'], output)).toBe(0);
-    expect(out.stdout).toContain('Usage: tasklens stack <up|down|status>');
+    expect(out.stdout).toContain('Usage: tasklens stack <up|down|status|build>');
   });
 
   it.each([
@@ -55,6 +55,16 @@ describe('tasklens stack (arguments)', () => {
     expect(await stackCommand(argv, output)).toBe(2);
     expect(out.stderr).toContain(message);
     expect(out.stderr).toContain('Usage:');
+  });
+
+  it.each([
+    [['status', '--port-base', '22300'], '--port-base applies to `up` only'],
+    [['up', '--port-base', 'x'], '--port-base: the port base must be an integer'],
+    [['up', '--port-base', '65530'], '--port-base: the port base must be an integer'],
+  ])('rejects %j with exit code 2 before starting anything', async (argv, message) => {
+    const { out, output } = capture();
+    expect(await stackCommand(argv, output)).toBe(2);
+    expect(out.stderr).toContain(message);
   });
 
   it('reports no stack for an empty state directory', async () => {

@@ -1,12 +1,16 @@
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 
+import { stackPortsFrom } from '../stack/components.js';
 import { defaultStateDir, stackStatus, startStack, stopStack } from '../stack/stack.js';
+import { ensureBinariesScript, locateStackFiles } from '../stack/stack-files.js';
 import type { StackStatus, StopStackResult } from '../stack/types.js';
 
-const USAGE = `Usage: tasklens stack <up|down|status> [--state-dir DIR] [--json]
+function usage(): string {
+  return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -18,9 +22,14 @@ Commands:
   down     stop the processes the stack started (and nothing else); the stored traces,
            metrics and the collector's queues stay in the state directory for the next up
   status   show which components run and answer their health checks
+  build    install Prometheus and Alertmanager (Debian packages; needs root) and build the
+           collector and Jaeger with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
 
 Options:
-  --state-dir DIR   logs, pids and data (default: .tasklens/stack in the repository)
+  --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
+  --port-base N     up: listen on the twelve ports N to N+11 instead of the defaults
+                    (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
+                    Alertmanager N+11); down and status read the ports from the state directory
   --json            print the result as JSON
   -h, --help        show this help
 
@@ -28,8 +37,9 @@ Environment:
   TASKLENS_COLLECTOR_TOKEN   when set, \`up\` makes the collector's OTLP receivers require
                              "Authorization: Bearer <token>"
 
-The binaries come from \`bash scripts/setup.sh\`.
+The config files come from ${locateStackFiles().dir}.
 `;
+}
 
 function formatStatus(status: StackStatus): string {
   if (!status.recorded) {
@@ -63,8 +73,23 @@ function formatStopped(result: StopStackResult): string {
 }
 
 /**
- * `tasklens stack up|down|status [--state-dir DIR] [--json]`: starts, stops or inspects the native
- * stack (see `startStack`). Never throws: errors are printed and turn into the exit code.
+ * Runs scripts/ensure-binaries.sh of the stack's config files (the repository's, or the copy the
+ * installed package ships) with its output on this process's stderr; returns its exit code.
+ */
+function runEnsureBinaries(): Promise<number> {
+  return new Promise((resolveCode) => {
+    const child = spawn('bash', [ensureBinariesScript()], { stdio: ['ignore', 2, 2] });
+    child.once('error', (error) => {
+      process.stderr.write(`tasklens stack build: cannot run bash: ${error.message}\n`);
+      resolveCode(1);
+    });
+    child.once('exit', (code) => resolveCode(code ?? 1));
+  });
+}
+
+/**
+ * `tasklens stack up|down|status|build [--state-dir DIR] [--port-base N] [--json]`: starts, stops or
+ * inspects the native stack (see `startStack`), or installs and builds its binaries. Never throws: errors are printed and turn into the exit code.
  *
  * @param argv - the arguments after `stack`
  * @param output - where to write; default the process's stdout and stderr
@@ -88,31 +113,45 @@ export async function stackCommand(
       strict: true,
       options: {
         'state-dir': { type: 'string' },
+        'port-base': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
-    output.stderr(`tasklens stack: ${(error as Error).message}\n\n${USAGE}`);
+    output.stderr(`tasklens stack: ${(error as Error).message}\n\n${usage()}`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    output.stdout(USAGE);
+    output.stdout(usage());
     return 0;
   }
   const [action, ...extra] = positionals;
   if (action === undefined) {
-    output.stderr(`tasklens stack: missing command (up, down or status)\n\n${USAGE}`);
+    output.stderr(`tasklens stack: missing command (up, down, status or build)\n\n${usage()}`);
     return 2;
   }
   if (extra.length > 0) {
-    output.stderr(`tasklens stack: unexpected argument "${extra.join(' ')}"\n\n${USAGE}`);
+    output.stderr(`tasklens stack: unexpected argument "${extra.join(' ')}"\n\n${usage()}`);
     return 2;
   }
   if (values['state-dir'] === '') {
     output.stderr('tasklens stack: --state-dir must not be empty\n');
     return 2;
+  }
+  let ports;
+  if (values['port-base'] !== undefined) {
+    if (action !== 'up') {
+      output.stderr('tasklens stack: --port-base applies to `up` only\n');
+      return 2;
+    }
+    try {
+      ports = stackPortsFrom(/^\d+$/.test(values['port-base']) ? Number(values['port-base']) : NaN);
+    } catch (error) {
+      output.stderr(`tasklens stack: --port-base: ${(error as Error).message}\n`);
+      return 2;
+    }
   }
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const print = (value: unknown, text: string): void => {
@@ -125,6 +164,7 @@ export async function stackCommand(
         const token = process.env.TASKLENS_COLLECTOR_TOKEN;
         const stack = await startStack({
           stateDir,
+          ports,
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
         });
         print(
@@ -144,9 +184,11 @@ export async function stackCommand(
         const healthy = status.recorded && status.components.every((component) => component.ready);
         return healthy ? 0 : 1;
       }
+      case 'build':
+        return await runEnsureBinaries();
       default:
         output.stderr(
-          `tasklens stack: unknown command "${action}" (expected up, down or status)\n\n${USAGE}`,
+          `tasklens stack: unknown command "${action}" (expected up, down, status or build)\n\n${usage()}`,
         );
         return 2;
     }

@@ -12,8 +12,11 @@ interface VersionsFile {
   jaeger: { version: string; module: string; moduleVersion: string; binary: string };
 }
 
-/** Message appended to every "binary missing" error. */
-export const SETUP_HINT = 'run `bash scripts/setup.sh` to install and build the backend binaries';
+/** Message appended to every "binary missing" error: the command that gets them. */
+export const SETUP_HINT =
+  'run `npx tasklens stack build` to install Prometheus and Alertmanager (Debian packages, as root) ' +
+  'and build the collector and Jaeger with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
+  '(in a tasklens checkout, `bash scripts/setup.sh` does the same)';
 
 /**
  * Directory the built binaries are cached in, shared with scripts/ensure-binaries.sh:
@@ -58,9 +61,17 @@ export async function expectedBinaryPaths(
   repoDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StackBinaries> {
-  const versions = JSON.parse(
-    await readFile(join(repoDir, 'deploy', 'versions.json'), 'utf8'),
-  ) as VersionsFile;
+  const versionsFile = join(repoDir, 'deploy', 'versions.json');
+  let versionsText: string;
+  try {
+    versionsText = await readFile(versionsFile, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `cannot read the stack's config files (${(error as Error).message}): run tasklens from a ` +
+        'tasklens checkout, or reinstall @tasklens/cli, whose stack-files folder holds them',
+    );
+  }
+  const versions = JSON.parse(versionsText) as VersionsFile;
   const binDir = binaryCacheDir(env);
   const { collector, jaeger } = versions;
   const manifest = await readFile(join(repoDir, collector.manifest));

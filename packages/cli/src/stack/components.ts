@@ -20,6 +20,32 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   alertmanager: 9093,
 });
 
+/**
+ * Twelve consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
+ * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
+ * `base + 11`. For a second stack beside one on the default ports (`tasklens stack up --port-base`).
+ */
+export function stackPortsFrom(base: number): StackPorts {
+  if (!Number.isInteger(base) || base < 1 || base + 11 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65524, got ${String(base)}`);
+  }
+  return {
+    otlpGrpc: base,
+    otlpHttp: base + 1,
+    collectorHealth: base + 2,
+    collectorTelemetry: base + 3,
+    prometheus: base + 4,
+    jaegerOtlpGrpc: base + 5,
+    jaegerOtlpHttp: base + 6,
+    jaegerQueryHttp: base + 7,
+    jaegerQueryGrpc: base + 8,
+    jaegerHealth: base + 9,
+    jaegerTelemetry: base + 10,
+    alertmanager: base + 11,
+  };
+}
+
 /** Every process listens on this address only. */
 export const STACK_HOST = '127.0.0.1';
 

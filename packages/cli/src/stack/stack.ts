@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 import { resolveStackBinaries } from './binaries.js';
 import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
+import { defaultStackStateDir, locateStackFiles } from './stack-files.js';
 import type {
   ComponentContext,
   ComponentDefinition,
@@ -30,14 +31,21 @@ import type {
 const STATE_FILE = 'stack.json';
 const LOG_TAIL_LINES = 30;
 
-/** The tasklens repository this module belongs to (src/stack and dist/stack sit at the same depth). */
+/**
+ * The tasklens repository this module belongs to when it runs from a checkout (src/stack and
+ * dist/stack sit at the same depth). An installed package reads its own copy of the config files
+ * instead (see `locateStackFiles`).
+ */
 export function defaultRepoDir(): string {
   return fileURLToPath(new URL('../../../../', import.meta.url));
 }
 
-/** Default state directory: `<repository>/.tasklens/stack`. */
-export function defaultStateDir(repoDir: string = defaultRepoDir()): string {
-  return join(repoDir, '.tasklens', 'stack');
+/**
+ * Default state directory: `<repository>/.tasklens/stack` in a tasklens checkout; for an
+ * installed @tasklens/cli `$XDG_STATE_HOME/tasklens/stack`, else `~/.local/state/tasklens/stack`.
+ */
+export function defaultStateDir(): string {
+  return defaultStackStateDir();
 }
 
 /** Endpoints of a stack listening on `ports`. */
@@ -187,7 +195,7 @@ async function startComponent(
  * directory, so {@link stopStack} can stop them later from another process.
  *
  * Fails, having stopped whatever it had started, when a binary is missing (the message says to
- * run `bash scripts/setup.sh`), a port is taken, a stack from the same state directory still
+ * run `tasklens stack build`), a port is taken, a stack from the same state directory still
  * runs, or a component exits or is not ready in time (the message holds the tail of its log).
  *
  * @example
@@ -201,8 +209,8 @@ async function startComponent(
  * ```
  */
 export async function startStack(options: StartStackOptions = {}): Promise<RunningStack> {
-  const repoDir = resolve(options.repoDir ?? defaultRepoDir());
-  const stateDir = resolve(options.stateDir ?? defaultStateDir(repoDir));
+  const repoDir = resolve(options.repoDir ?? locateStackFiles().dir);
+  const stateDir = resolve(options.stateDir ?? defaultStateDir());
   const ports: StackPorts = { ...DEFAULT_STACK_PORTS, ...options.ports };
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   if (options.bearerToken !== undefined && options.bearerToken.trim() === '') {

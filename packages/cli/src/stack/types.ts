@@ -55,11 +55,16 @@ export interface StackBinaries {
 /** Options of {@link startStack}. Every field is optional. */
 export interface StartStackOptions {
   /**
-   * Where logs, pids, generated configs and data go.
-   * Default: `<repository>/.tasklens/stack` (git-ignored).
+   * Where logs, pids, generated configs and data go. Default: `<repository>/.tasklens/stack`
+   * (git-ignored) in a tasklens checkout; for an installed package
+   * `$XDG_STATE_HOME/tasklens/stack`, else `~/.local/state/tasklens/stack`.
    */
   stateDir?: string;
-  /** The tasklens repository whose deploy/ files are used. Default: found from this module. */
+  /**
+   * The folder holding otel-collector.yaml and deploy/: a tasklens checkout, or the `stack-files`
+   * folder an installed @tasklens/cli ships. Default: the checkout this package runs from, else
+   * the installed package's copy.
+   */
   repoDir?: string;
   /** Ports to use instead of the defaults, field by field. */
   ports?: Partial<StackPorts>;
