@@ -1,37 +1,70 @@
-// Runs the vitest suite and ends with one plain summary line ("N passed, N failed, N skipped")
-// so that any CI can read the result; exits with vitest's own exit code.
+// Runs the vitest suite on this machine's Node with the workspace's packages, then every run of
+// the test matrix (scripts/test-matrix.json: other Node versions and the other OTel JS line), and
+// ends with one plain summary line over all of them ("N passed, N failed, N skipped") so that any
+// CI can read the result. Exits non-zero when any run failed. Arguments go to the main run only;
+// TASKLENS_MATRIX=off runs the main run alone.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { runs, test } from './matrix.js';
 
-const resultsFile = '.tasklens/vitest-results.json';
+/** Passed, failed and skipped tests in a vitest JSON report; a file that failed to load fails. */
+function countResults(file) {
+  const results = JSON.parse(readFileSync(file, 'utf8'));
+  // A file whose set-up failed (a broker or backend missing) fails with no failed test in it:
+  // count it as a failure too, so the summary never reads "0 failed" for a red run.
+  const brokenFiles = results.testResults.filter(
+    (entry) =>
+      entry.status === 'failed' && !entry.assertionResults.some((one) => one.status === 'failed'),
+  ).length;
+  return {
+    passed: results.numPassedTests,
+    failed: results.numFailedTests + brokenFiles,
+    skipped: results.numPendingTests + results.numTodoTests,
+  };
+}
+
+function describe({ passed, failed, skipped }) {
+  return `${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
+}
+
+const mainResults = '.tasklens/vitest-results.json';
 mkdirSync('.tasklens', { recursive: true });
-rmSync(resultsFile, { force: true });
-const vitest = spawnSync(
+rmSync(mainResults, { force: true });
+const main = spawnSync(
   'npx',
   [
     'vitest',
     'run',
     '--reporter=default',
     '--reporter=json',
-    `--outputFile.json=${resultsFile}`,
+    `--outputFile.json=${mainResults}`,
     ...process.argv.slice(2),
   ],
   { stdio: 'inherit' },
 );
-let summary = 'vitest wrote no results';
-try {
-  const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-  // A file whose set-up failed (a broker or backend missing) fails with no failed test in it:
-  // count it as a failure too, so the summary never reads "0 failed" for a red run.
-  const brokenFiles = results.testResults.filter(
-    (file) =>
-      file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
-  ).length;
-  const failed = results.numFailedTests + brokenFiles;
-  const skipped = results.numPendingTests + results.numTodoTests;
-  summary = `${results.numPassedTests} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`;
-} catch (error) {
-  summary = `${summary} (${error.message})`;
+const outcomes = [
+  { name: `main (Node ${process.versions.node})`, status: main.status ?? 1, file: mainResults },
+];
+if (process.env.TASKLENS_MATRIX !== 'off' && process.argv.length <= 2) {
+  for (const run of runs()) outcomes.push({ name: run.name, status: test(run), file: run.results });
 }
-console.log(`\n${summary}`);
-process.exit(vitest.status ?? 1);
+
+const total = { passed: 0, failed: 0, skipped: 0 };
+console.log('');
+for (const outcome of outcomes) {
+  let counts;
+  try {
+    counts = countResults(outcome.file);
+  } catch (error) {
+    // No report at all (a build that failed): one failure, so the run never reads green.
+    counts = { passed: 0, failed: 1, skipped: 0 };
+    console.log(`${outcome.name}: vitest wrote no results (${error.message})`);
+  }
+  if (outcome.status !== 0 && counts.failed === 0) counts.failed = 1;
+  console.log(`${outcome.name}: ${describe(counts)}`);
+  total.passed += counts.passed;
+  total.failed += counts.failed;
+  total.skipped += counts.skipped;
+}
+console.log(`\n${describe(total)}`);
+process.exit(outcomes.every((outcome) => outcome.status === 0) ? 0 : 1);

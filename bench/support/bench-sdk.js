@@ -14,15 +14,15 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { TracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 
 const succeed = (_items, resultCallback) => resultCallback({ code: ExportResultCode.SUCCESS });
 
 /** Registers the benchmark SDK globally; returns a function that unregisters it. */
 export function startBenchSdk() {
-  const tracerProvider = new BasicTracerProvider({
+  const tracerProvider = new TracerProvider({
     spanProcessors: [
-      new BatchSpanProcessor({ export: succeed, shutdown: () => Promise.resolve() }),
+      new BatchSpanProcessor({ exporter: { export: succeed, shutdown: () => Promise.resolve() } }),
     ],
   });
   const meterProvider = new MeterProvider({

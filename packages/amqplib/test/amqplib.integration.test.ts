@@ -4,7 +4,7 @@
  */
 import { diag, DiagLogLevel, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentChannel, taskConsumer } from '@tasklens/amqplib';

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { instrumentChannel, MessageNackedError, taskConsumer } from '@tasklens/amqplib';

@@ -3,7 +3,7 @@
  * its own SDK), the worker here, both on the real Redis at 127.0.0.1:6379.
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
 import { cleanUp, openQueue, startWorker } from './support/harness.js';

@@ -3,7 +3,8 @@
  * into a scratch project outside the repository, and from there `npx tasklens stack up`, a BullMQ
  * producer and worker process written as the README says, their telemetry found in Jaeger and
  * Prometheus, then `npx tasklens stack status` and `down`, once per Node.js and OTel line in
- * INSTALL_LINES (see InstallLine in support/packed-install.ts; today Node 20 with OTel JS 2.x).
+ * INSTALL_LINES (see InstallLine in support/packed-install.ts): Node 20 with OTel JS 2.x, Node 24
+ * with OTel JS 3.x.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -21,6 +22,7 @@ import { eventually } from './support/eventually.js';
 import {
   createScratchProject,
   NODE_20_OTEL_2,
+  node24Otel3,
   workspacePackageNames,
 } from './support/packed-install.js';
 import type { InstallLine, ScratchProject } from './support/packed-install.js';
@@ -30,7 +32,7 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/packed-install/', import.meta
 // Every line's stack in turn on the same ports: each ends with `stack down` before the next starts.
 const PORT_BASE = 22300;
 /** The Node.js and OTel lines the packed packages are installed for. */
-const INSTALL_LINES: InstallLine[] = [NODE_20_OTEL_2];
+const INSTALL_LINES: InstallLine[] = [NODE_20_OTEL_2, node24Otel3()];
 
 interface JaegerSpanJson {
   spanID: string;

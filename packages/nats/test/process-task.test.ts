@@ -3,7 +3,7 @@
  * errors, auto-ack, settle timeout and working(), ack policies, and every delivery API.
  */
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { AckPolicy, jetstream } from '@nats-io/jetstream';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { createInbox } from '@nats-io/nats-core';

