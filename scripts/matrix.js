@@ -83,10 +83,17 @@ function manifests(files) {
   );
 }
 
-/** Pins the line's OTel packages in every dev dependency list of a manifest. */
-function pinLine(manifest, pins) {
+/**
+ * Pins the line's packages in a manifest's dev dependencies: the root's get every pin (a line may
+ * bring a package the main line does not need, such as the types of an old client), a package's
+ * only those it lists. A `null` pin removes the package.
+ */
+function pinLine(manifest, pins, isRoot) {
+  manifest.devDependencies ??= {};
   for (const [name, version] of Object.entries(pins)) {
-    if (manifest.devDependencies?.[name] !== undefined) manifest.devDependencies[name] = version;
+    if (version === null) delete manifest.devDependencies[name];
+    else if (isRoot || manifest.devDependencies[name] !== undefined)
+      manifest.devDependencies[name] = version;
   }
   return manifest;
 }
@@ -108,7 +115,11 @@ function syncTree(line) {
   }
   const hash = createHash('sha256').update(JSON.stringify(pins));
   for (const file of manifests(files)) {
-    const manifest = pinLine(JSON.parse(readFileSync(join(ROOT, file), 'utf8')), pins);
+    const manifest = pinLine(
+      JSON.parse(readFileSync(join(ROOT, file), 'utf8')),
+      pins,
+      file === 'package.json',
+    );
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     writeFileSync(join(tree, file), text);
     hash.update(file).update(text);

@@ -67,7 +67,10 @@ it('with autoAck naks a handler that throws, acks one that resolves, and leaves 
         { autoAck: true },
       ),
     ).rejects.toBe(failure);
-    // The nak makes the broker redeliver it at once: attempt 2, read from the delivery count.
+    // The nak makes the broker redeliver it at once: attempt 2, read from the delivery count. The
+    // nak is a publish without a reply: a flush makes sure the server has it before the next pull,
+    // which would otherwise race it and get 'second' first.
+    await nc.flush();
     const redelivered = await next();
     expect(redelivered.string()).toBe('first');
     const seen = await processTask(redelivered, (_msg, task) => Promise.resolve(task.attempt), {

@@ -9,10 +9,14 @@ import type { ChannelModel } from 'amqplib';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-/** Connects, or fails with a message that says how to start the broker (tests never skip). */
+/**
+ * Connects, or fails with a message that says how to start the broker (tests never skip). Frames
+ * of 128 KiB, amqplib 2's default: amqplib 0.10 (the oldest version supported) defaults to 4 KiB,
+ * too small for the 60 KB header of the hostile-carrier test.
+ */
 export async function connectRabbitMq(url: string = RABBITMQ_URL): Promise<ChannelModel> {
   try {
-    return await amqp.connect(url);
+    return await amqp.connect(url.includes('?') ? url : `${url}?frameMax=131072`);
   } catch (error) {
     throw new Error(
       `RabbitMQ is not reachable at ${url} (${error instanceof Error ? error.message : String(error)}). ` +
