@@ -8,25 +8,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startStack } from '@tasklens/cli';
+import { stackPortsFrom, startStack } from '@tasklens/cli';
 import { machineLine, median } from './support/report.js';
 
 const RUNS = Number(process.env.BENCH_REPETITIONS ?? 15);
 const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
-const PORT_NAMES = [
-  'otlpGrpc',
-  'otlpHttp',
-  'collectorHealth',
-  'collectorTelemetry',
-  'prometheus',
-  'jaegerOtlpGrpc',
-  'jaegerOtlpHttp',
-  'jaegerQueryHttp',
-  'jaegerQueryGrpc',
-  'jaegerHealth',
-  'jaegerTelemetry',
-  'alertmanager',
-];
 
 async function closedPort() {
   const server = createServer();
@@ -51,8 +37,7 @@ function timed(args, env) {
 export async function main() {
   const stateDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-stack-'));
   const spoolDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-spool-'));
-  const ports = Object.fromEntries(PORT_NAMES.map((name, index) => [name, 22_100 + index]));
-  const stack = await startStack({ stateDir, ports });
+  const stack = await startStack({ stateDir, ports: stackPortsFrom(22_100) });
   try {
     const refused = `http://127.0.0.1:${await closedPort()}`;
     const run = (endpoint, service) =>

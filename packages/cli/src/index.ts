@@ -15,6 +15,7 @@ export {
   restartStackComponent,
   defaultStateDir,
 } from './stack/stack.js';
+export { stackPortsFrom } from './stack/components.js';
 export type {
   RestartComponentOptions,
   RunningStack,
