@@ -9,7 +9,8 @@
 // Under ${TASKLENS_CACHE_DIR:-~/.cache/tasklens}: Node binaries in node/<version>/, and the copies
 // in matrix/<line>-<checkout>/, outside the checkout so that no module resolution climbs into the
 // checkout's own node_modules (the main line's). A copy keeps its node_modules between runs and
-// reinstalls only when a package.json or the line's pins change.
+// reinstalls only when a package.json or the line's pins change; the copies of other checkouts
+// (CI's clones) are removed once unused for three days.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -21,6 +22,8 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { homedir } from 'node:os';
@@ -34,6 +37,8 @@ const RESULTS = join(ROOT, '.tasklens', 'matrix');
 /** One set of copies per checkout, so that two clones on one machine never share one. */
 const CHECKOUT = createHash('sha256').update(ROOT).digest('hex').slice(0, 8);
 const STAMP = '.tasklens-matrix-stamp';
+/** Copies of other checkouts unused this long are removed (each checkout path has its own). */
+const STALE_COPY_MS = 3 * 24 * 60 * 60 * 1000;
 
 const log = (message) => process.stderr.write(`matrix: ${message}\n`);
 
@@ -127,10 +132,26 @@ function syncTree(line) {
   return { tree, stamp: hash.digest('hex') };
 }
 
+/** Removes the copies of other checkouts (CI clones, removed worktrees) not used for days. */
+function pruneStaleCopies() {
+  const copies = join(CACHE, 'matrix');
+  if (!existsSync(copies)) return;
+  for (const name of readdirSync(copies)) {
+    if (name.endsWith(`-${CHECKOUT}`)) continue;
+    const stamp = join(copies, name, STAMP);
+    const lastUsed = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+    if (Date.now() - lastUsed > STALE_COPY_MS) {
+      log(`removing ${join(copies, name)}, unused since ${new Date(lastUsed).toISOString()}`);
+      rmSync(join(copies, name), { recursive: true, force: true });
+    }
+  }
+}
+
 /** Installs the line's tree with `binDir`'s Node unless it is installed for the same manifests. */
 function installTree(line, binDir) {
   const { tree, stamp } = syncTree(line);
   const stampFile = join(tree, STAMP);
+  if (existsSync(stampFile)) utimesSync(stampFile, new Date(), new Date());
   if (
     existsSync(join(tree, 'node_modules')) &&
     existsSync(stampFile) &&
@@ -159,6 +180,7 @@ function runName(run) {
 
 /** Installs what every run needs. */
 export function install() {
+  pruneStaleCopies();
   for (const run of MATRIX.runs) installTree(run.line, nodeBinDir(run.node));
 }
 
