@@ -1,5 +1,4 @@
-import { context, diag, DiagLogLevel, propagation, SpanKind, trace } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ENQUEUED_AT_KEY,
@@ -10,18 +9,11 @@ import {
   startTaskAttempt,
 } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
+import { captureDiagWarnings } from './support/diag-warnings.js';
 import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
 
 const telemetry = startInMemoryTelemetry();
-const warnings: string[] = [];
-const logger: DiagLogger = {
-  error: () => undefined,
-  warn: (message) => warnings.push(message),
-  info: () => undefined,
-  debug: () => undefined,
-  verbose: () => undefined,
-};
-diag.setLogger(logger, DiagLogLevel.WARN);
+const warnings = captureDiagWarnings();
 afterAll(() => telemetry.shutdown());
 beforeEach(() => telemetry.reset());
 

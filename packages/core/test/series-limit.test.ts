@@ -1,7 +1,7 @@
-import { diag, DiagLogLevel } from '@opentelemetry/api';
-import type { DiagLogger } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { afterAll, expect, it } from 'vitest';
 import { runTask } from '@tasklens/core';
+import { captureDiagWarnings } from './support/diag-warnings.js';
 import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
 
 // Its own file: the series table is per process, and vitest gives every file a fresh one.
@@ -9,15 +9,7 @@ const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());
 
 it('keeps at most 2000 task series in its gauges, warns once, and still measures every task', async () => {
-  const warnings: string[] = [];
-  const logger: DiagLogger = {
-    error: () => undefined,
-    warn: (message) => warnings.push(message),
-    info: () => undefined,
-    debug: () => undefined,
-    verbose: () => undefined,
-  };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const warnings = captureDiagWarnings();
 
   for (let index = 0; index < 2000; index++) {
     await runTask({ name: `kind-${index}` }, () => Promise.resolve());
