@@ -1,61 +1,73 @@
-import type { TaskAttempt } from '@tasklens/core';
-import { TaskTimeoutError } from '@tasklens/core';
-import { ATTR_TASK_DEAD_LETTERED, ATTR_TASK_REQUEUE, ATTR_TASK_SETTLEMENT } from './semconv.js';
-import { MessageNackedError } from './settlement-error.js';
+import { SettledAttempt } from '@tasklens/core/adapter';
+import type { TaskAttempt } from '@tasklens/core/adapter';
 
 /**
- * One consumed message whose attempt is in flight: ends its attempt on settlement, timeout or
- * channel close, with the error the handler threw if it threw one.
+ * One consumed message as a task attempt that ends on its settlement (see core's
+ * SettledAttempt), found again by its delivery tag in its channel's {@link ChannelDeliveries}.
+ * A handler that throws leaves the message unacked with the consumer, whose error handling may
+ * still nack it: the attempt waits for that settlement.
  */
-export class Delivery {
-  private handlerError: { error: unknown } | undefined;
-
+export class Delivery extends SettledAttempt {
   constructor(
     readonly tag: number,
     readonly queue: string,
-    readonly attempt: TaskAttempt,
-    /** `Date.now()` when the delivery arrived. */
-    readonly startedAt: number,
-  ) {}
-
-  /** The handler threw (or its promise rejected): kept for the settlement that ends the span. */
-  handlerFailed(error: unknown): void {
-    if (this.attempt.ended || this.handlerError !== undefined) return;
-    this.handlerError = { error };
+    attempt: TaskAttempt,
+    settleTimeoutMs: number,
+    private readonly channel: ChannelDeliveries,
+  ) {
+    super(attempt, { settleTimeoutMs, settleAfterHandlerError: true });
   }
 
-  ack(): void {
-    if (this.attempt.ended) return;
-    this.recordHandlerError();
-    this.attempt.span.setAttribute(ATTR_TASK_SETTLEMENT, 'ack');
-    this.attempt.succeed();
+  protected override ended(): void {
+    this.channel.forget(this);
+  }
+}
+
+/**
+ * The unsettled deliveries of one channel by delivery tag (unique per channel), in arrival
+ * order: what `ack`, `nack` and `reject` (with AMQP's `multiple`) and a closing channel reach.
+ * Timeouts and the bound on open attempts are core's, for the whole process.
+ */
+export class ChannelDeliveries {
+  private readonly byTag = new Map<number, Delivery>();
+
+  get size(): number {
+    return this.byTag.size;
   }
 
-  /** A nack or reject: a failed attempt, that the broker retries when `requeue` is true. */
-  nack(settlement: 'nack' | 'reject', requeue: boolean, deadLettered: boolean): void {
-    if (this.attempt.ended) return;
-    const span = this.attempt.span;
-    span.setAttribute(ATTR_TASK_SETTLEMENT, settlement);
-    span.setAttribute(ATTR_TASK_REQUEUE, requeue);
-    if (!requeue && deadLettered) span.setAttribute(ATTR_TASK_DEAD_LETTERED, true);
-    const error = this.handlerError?.error ?? new MessageNackedError(settlement, requeue);
-    this.attempt.fail(error, { willRetry: requeue });
+  add(delivery: Delivery): void {
+    // A tag seen again means a new channel generation: the old delivery went back to the broker.
+    this.byTag.get(delivery.tag)?.cancel();
+    this.byTag.set(delivery.tag, delivery);
   }
 
-  timeOut(elapsedMs: number): void {
-    this.recordHandlerError();
-    this.attempt.timeOut(new TaskTimeoutError(elapsedMs));
+  /** Drops an ended delivery (a timeout or cancel ends it without a settle call). */
+  forget(delivery: Delivery): void {
+    if (this.byTag.get(delivery.tag) === delivery) this.byTag.delete(delivery.tag);
   }
 
-  /** The channel closed first: the broker requeues the message, so a later attempt follows. */
-  cancel(): void {
-    this.recordHandlerError();
-    this.attempt.cancel();
+  /** Removes and returns the delivery with this tag. */
+  take(tag: number): Delivery | undefined {
+    const delivery = this.byTag.get(tag);
+    if (delivery !== undefined) this.byTag.delete(tag);
+    return delivery;
   }
 
-  private recordHandlerError(): void {
-    if (this.handlerError === undefined) return;
-    const error = this.handlerError.error;
-    this.attempt.span.recordException(error instanceof Error ? error : String(error));
+  /** Removes and returns the deliveries with tags up to this one (AMQP's `multiple`). */
+  takeUpTo(tag: number): Delivery[] {
+    const taken: Delivery[] = [];
+    for (const delivery of this.byTag.values()) {
+      if (delivery.tag > tag) continue;
+      this.byTag.delete(delivery.tag);
+      taken.push(delivery);
+    }
+    return taken;
+  }
+
+  /** Removes and returns every delivery. */
+  takeAll(): Delivery[] {
+    const taken = [...this.byTag.values()];
+    this.byTag.clear();
+    return taken;
   }
 }

@@ -9,8 +9,7 @@ export {
   ATTR_TASK_DEAD_LETTER_EXCHANGE,
   ATTR_TASK_DEAD_LETTER_QUEUE,
   ATTR_TASK_DEAD_LETTER_REASON,
-  ATTR_TASK_REQUEUE,
-  ATTR_TASK_SETTLEMENT,
   MESSAGING_SYSTEM_RABBITMQ,
 } from './semconv.js';
+export { ATTR_TASK_REQUEUE, ATTR_TASK_SETTLEMENT } from '@tasklens/core';
 export type { AmqplibInstrumentationOptions, PublishInfo, TaskConsumerOptions } from './types.js';

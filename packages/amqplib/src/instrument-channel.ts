@@ -1,9 +1,12 @@
 import { diag } from '@opentelemetry/api';
 import type { Channel } from 'amqplib';
-import { instrumentConsuming } from './consume-instrumentation.js';
+import { instrumentConsume } from './consume-instrumentation.js';
+import { instrumentQueueDeclarations } from './dead-letter-queues.js';
+import { ChannelDeliveries } from './delivery.js';
 import { instrumentationSettings } from './instrumentation-settings.js';
 import type { WrappableChannel } from './internal-types.js';
 import { instrumentPublishing } from './publish-instrumentation.js';
+import { instrumentSettlement } from './settle-instrumentation.js';
 import type { AmqplibInstrumentationOptions } from './types.js';
 
 const instrumented = new WeakSet<object>();
@@ -18,7 +21,7 @@ const instrumented = new WeakSet<object>();
  *   ConfirmChannel with a callback, the span lasts until the broker confirms.
  * - `consume`: one CONSUMER span `process {queue}` per delivery, in the producer's trace (or
  *   linked to it with `traceMode: 'link'`), ended on settlement: ack → `success`; nack or
- *   reject → `failure` (retrying when requeued); never settled within `unsettledTimeoutMs` →
+ *   reject → `failure` (retrying when requeued); never settled within `settleTimeoutMs` →
  *   `timeout`; channel or connection closed first → `cancelled`. With `noAck`, the span ends
  *   when the handler returns (or its promise settles).
  *
@@ -26,7 +29,7 @@ const instrumented = new WeakSet<object>();
  * through `diag` and never thrown into your code.
  *
  * @param channel - A channel from `connection.createChannel()` or `createConfirmChannel()`.
- * @param options - Task names, trace mode and unsettled-delivery limits; all optional.
+ * @param options - Task names, trace mode and the settle timeout; all optional.
  * @returns The same channel.
  *
  * @example
@@ -52,7 +55,10 @@ export function instrumentChannel<C extends Channel>(
     const settings = instrumentationSettings(options);
     const wrappable = channel as unknown as WrappableChannel;
     instrumentPublishing(wrappable, settings);
-    instrumentConsuming(wrappable, settings);
+    const deliveries = new ChannelDeliveries();
+    instrumentConsume(wrappable, settings, deliveries);
+    instrumentSettlement(wrappable, deliveries);
+    instrumentQueueDeclarations(wrappable);
     instrumented.add(channel);
   } catch (error) {
     diag.error('tasklens: could not instrument an amqplib channel', error);

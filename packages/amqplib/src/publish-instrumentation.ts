@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import { sendTask } from '@tasklens/core';
+import { resolveTaskName } from '@tasklens/core/adapter';
 import type { SendTaskOptions, TaskCarrier } from '@tasklens/core';
 import type { Options } from 'amqplib';
 import type { InstrumentationSettings } from './instrumentation-settings.js';
@@ -20,17 +21,9 @@ function asError(error: unknown): Error {
 
 function producerOptions(settings: InstrumentationSettings, info: PublishInfo): SendTaskOptions {
   const destination = info.exchange === '' ? info.routingKey : info.exchange;
-  let name = destination;
-  if (settings.publishTaskName !== undefined) {
-    try {
-      name = settings.publishTaskName(info);
-    } catch (error) {
-      diag.warn('tasklens: publishTaskName threw; using the destination as task name', error);
-    }
-  }
   const messageId: unknown = info.options?.messageId;
   return {
-    name,
+    name: resolveTaskName(settings.publishTaskName, destination, info, undefined),
     queue: destination,
     system: MESSAGING_SYSTEM_RABBITMQ,
     id: typeof messageId === 'string' ? messageId : undefined,

@@ -12,10 +12,6 @@ export const ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG =
 
 /* tasklens's own attributes (documented in the README). */
 
-/** How the delivery was settled: `ack`, `nack` or `reject`. */
-export const ATTR_TASK_SETTLEMENT = 'task.settlement';
-/** Whether a nack or reject asked the broker to requeue the message. */
-export const ATTR_TASK_REQUEUE = 'task.requeue';
 /** A message nacked or rejected without requeue from a queue known to have a dead-letter exchange. */
 export const ATTR_TASK_DEAD_LETTERED = 'task.dead_lettered';
 /** From `x-death` of a dead-lettered message: the queue it was dead-lettered from. */

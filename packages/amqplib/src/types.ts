@@ -1,4 +1,5 @@
 import type { ExpectedErrors, TraceMode } from '@tasklens/core';
+import type { TaskNameOption } from '@tasklens/core/adapter';
 import type { ConsumeMessage, Options } from 'amqplib';
 
 /** What a publish is about, as the producer-side task name function sees it. */
@@ -14,10 +15,10 @@ export interface PublishInfo {
 /** Options of one consumer, set with {@link taskConsumer}; they override the channel's. */
 export interface TaskConsumerOptions {
   /**
-   * `task.name` of the deliveries: a low-cardinality kind of work. Default: the channel's
-   * `taskName`, else the queue name.
+   * `task.name` of the deliveries: a low-cardinality kind of work, or a function of the message
+   * and its queue giving one. Default: the channel's `taskName`, else the queue name.
    */
-  taskName?: (message: ConsumeMessage, queue: string) => string;
+  taskName?: TaskNameOption<ConsumeMessage, string>;
   /** Relation of each process span to the producer's span. Default: the channel's, else `parent`. */
   traceMode?: TraceMode;
   /** Errors that do not count as failures when a message is nacked after the handler threw them. */
@@ -27,18 +28,16 @@ export interface TaskConsumerOptions {
 /** Options of {@link instrumentChannel}. Every field is optional. */
 export interface AmqplibInstrumentationOptions extends TaskConsumerOptions {
   /**
-   * `task.name` of the producer spans. Default: the destination (the exchange, or the queue for
-   * `sendToQueue` and the default exchange).
+   * `task.name` of the producer spans, or a function of the publish giving one. Default: the
+   * destination (the exchange, or the queue for `sendToQueue` and the default exchange).
    */
-  publishTaskName?: (publish: PublishInfo) => string;
+  publishTaskName?: TaskNameOption<PublishInfo>;
   /**
-   * Milliseconds after which a delivery that was never acked, nacked or rejected ends its span
-   * with outcome `timeout` (the message itself stays with the broker). Default 300000 (5 min).
+   * Milliseconds after which a delivery that was never acked, nacked or rejected (or whose
+   * handler has not finished) ends its span with outcome `timeout` (the message itself stays
+   * with the broker). Default 300000 (5 min), as in every tasklens adapter.
    */
+  settleTimeoutMs?: number;
+  /** @deprecated The former name of `settleTimeoutMs`. */
   unsettledTimeoutMs?: number;
-  /**
-   * Most unsettled deliveries tracked per channel; beyond it, the oldest ends its span early
-   * with outcome `timeout`. Default 10000.
-   */
-  maxUnsettledDeliveries?: number;
 }

@@ -343,7 +343,7 @@ describe('@tasklens/amqplib with RabbitMQ', () => {
     try {
       const queue = await declareQueue('unsettled');
       await runProducer({ mode: 'sendToQueue', queue });
-      const channel = await instrumentedChannel({ unsettledTimeoutMs: 150 });
+      const channel = await instrumentedChannel({ settleTimeoutMs: 150 });
       let held: ConsumeMessage | undefined;
       await channel.consume(queue, (message) => {
         if (message !== null) held = message;
@@ -352,7 +352,9 @@ describe('@tasklens/amqplib with RabbitMQ', () => {
       expect(span.attributes['task.outcome']).toBe('timeout');
       expect(span.attributes['error.type']).toBe('TaskTimeoutError');
       expect(span.status.code).toBe(SpanStatusCode.ERROR);
-      expect(warnings.filter((warning) => warning.includes('without an ack'))).toHaveLength(1);
+      expect(
+        warnings.filter((warning) => warning.includes('neither acknowledged nor rejected')),
+      ).toHaveLength(1);
       expect((await points('task.active', queue)).map((point) => point.value)).toEqual([0]);
       const durations = await points('task.duration', queue);
       expect(durations.map(({ attributes, count }) => [attributes['task.outcome'], count])).toEqual(

@@ -2,29 +2,15 @@ import { diag } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { ATTR_TASK_ID, sendTask } from '@tasklens/core';
 import type { SendTaskOptions, TaskCarrier } from '@tasklens/core';
-import { ATTR_MESSAGING_MESSAGE_ID, MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
+import { ATTR_MESSAGING_MESSAGE_ID, resolveTaskName } from '@tasklens/core/adapter';
+import { MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { JobDescription, ProducerOptions } from './types.js';
-
-/** The task name of a job: the user's mapping, or the job's name when there is none or it fails. */
-export function taskNameOf<J extends JobDescription>(
-  job: J,
-  taskName: ((job: J) => string) | undefined,
-): string {
-  if (taskName === undefined) return job.name;
-  try {
-    const name = taskName(job);
-    if (typeof name === 'string' && name !== '') return name;
-  } catch (error) {
-    diag.warn('tasklens: the taskName option threw; using the job name', error);
-  }
-  return job.name;
-}
 
 /** The send options of one job added to a queue. */
 export function sendOptionsOf(job: JobDescription, options: ProducerOptions): SendTaskOptions {
   const id = job.opts?.jobId;
   return {
-    name: taskNameOf(job, options.taskName),
+    name: resolveTaskName(options.taskName, job.name, job, undefined),
     queue: job.queueName,
     system: MESSAGING_SYSTEM_BULLMQ,
     ...(typeof id === 'string' && id !== '' ? { id } : {}),

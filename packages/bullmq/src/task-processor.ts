@@ -1,9 +1,10 @@
 import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { isTelemetryActive, startTaskAttempt } from '@tasklens/core';
-import type { ExpectedErrors, TaskAttempt, TaskAttemptOptions, TraceMode } from '@tasklens/core';
+import { isTelemetryActive } from '@tasklens/core';
+import type { ExpectedErrors, TraceMode } from '@tasklens/core';
+import { resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
+import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { Job, Processor } from 'bullmq';
 import { readCarrier } from './job-carrier.js';
-import { taskNameOf } from './producer-span.js';
 import { ATTR_BULLMQ_JOB_SCHEDULER_ID, MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { TaskProcessorOptions } from './types.js';
 
@@ -82,7 +83,7 @@ function attemptOptionsOf<J>(
   // A job started again after a stall (or after moving itself) has more starts than failures.
   const firstStart = attemptsMade === 0 && attemptsStarted <= 1;
   const attemptOptions: TaskAttemptOptions = {
-    name: taskNameOf(job as J & Job, options.taskName),
+    name: resolveTaskName(options.taskName, job.name, job as J & Job, undefined),
     queue: job.queueName,
     system: MESSAGING_SYSTEM_BULLMQ,
     attempt: Math.max(attemptsStarted, attemptsMade + 1),

@@ -1,4 +1,5 @@
 import type { ExpectedErrors, TraceMode } from '@tasklens/core';
+import type { TaskNameOption } from '@tasklens/core/adapter';
 import type { JobsOptions } from 'bullmq';
 
 /**
@@ -21,10 +22,10 @@ export interface JobDescription {
  */
 export interface ProducerOptions {
   /**
-   * The task name (`task.name`, a metric label) of a job. Default: the job's name, which must
-   * then be a kind of work (`send-email`), never an id or anything unbounded.
+   * The task name (`task.name`, a metric label) of a job, or a function of the job giving one.
+   * Default: the job's name, which must then be a kind of work (`send-email`), never an id.
    */
-  taskName?: (job: JobDescription) => string;
+  taskName?: TaskNameOption<JobDescription>;
 }
 
 /**
@@ -32,10 +33,10 @@ export interface ProducerOptions {
  */
 export interface TaskProcessorOptions<J extends JobDescription = JobDescription> {
   /**
-   * The task name (`task.name`, a metric label) of a job. Default: the job's name, which must
-   * then be a kind of work (`send-email`), never an id or anything unbounded.
+   * The task name (`task.name`, a metric label) of a job, or a function of the job giving one.
+   * Default: the job's name, which must then be a kind of work (`send-email`), never an id.
    */
-  taskName?: (job: J) => string;
+  taskName?: TaskNameOption<J>;
   /**
    * How the process span relates to the producer's span: `parent` (one trace) or `link` (a new
    * trace linked to the producer), or a function of the job. Default: `link` for runs of a job

@@ -1,7 +1,5 @@
 export { runTask } from './run-task.js';
 export { isTelemetryActive } from './telemetry-active.js';
-export { startTaskAttempt } from './task-attempt.js';
-export type { TaskAttempt } from './task-attempt.js';
 export { sendTask } from './send-task.js';
 export type { TaskSend } from './send-task.js';
 export { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier } from './carrier.js';
@@ -9,7 +7,11 @@ export type { CarrierRejectReason, ExtractedCarrier } from './carrier.js';
 export { extractTaskEnv, injectTaskEnv } from './env-carrier.js';
 export { errorTypeOf, TaskTimeoutError } from './task-errors.js';
 export { TASK_DURATION_BUCKETS } from './task-metrics.js';
+export { prometheusLabel, TASK_METRICS } from './metric-names.js';
+export type { TaskMetricName } from './metric-names.js';
 export {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_SYSTEM,
   ATTR_TASK_ATTEMPT,
   ATTR_TASK_EXPECTED_ERROR,
   ATTR_TASK_ID,
@@ -17,17 +19,19 @@ export {
   ATTR_TASK_NAME,
   ATTR_TASK_OUTCOME,
   ATTR_TASK_QUEUE,
+  ATTR_TASK_REQUEUE,
   ATTR_TASK_RETRYING,
+  ATTR_TASK_SETTLEMENT,
   ATTR_TASK_WAIT_DURATION,
 } from './semconv.js';
 export type {
   ExpectedErrors,
   RunTaskOptions,
   SendTaskOptions,
-  TaskAttemptOptions,
   TaskCarrier,
   TaskContext,
   TaskIdentity,
   TaskOutcome,
+  TaskSpanOptions,
   TraceMode,
 } from './types.js';

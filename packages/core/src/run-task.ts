@@ -1,12 +1,10 @@
-import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import { startNumberedTaskAttempt } from './task-attempt.js';
 import type { TaskAttempt } from './task-attempt.js';
 import { isExpectedError, TaskTimeoutError } from './task-errors.js';
 import { isTelemetryActive } from './telemetry-active.js';
-import type { RunTaskOptions, TaskContext } from './types.js';
-
-const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-const NEVER_ABORTED = new AbortController().signal;
+import type { RunTaskAttemptOptions, RunTaskOptions, TaskContext } from './types.js';
+import { NEVER_ABORTED, NON_RECORDING_SPAN } from './uninstrumented.js';
 
 /** The attempt's signal: aborted by the caller's signal or by the timeout, whichever is first. */
 interface AttemptSignal {
@@ -98,7 +96,7 @@ function willRetryAfter(options: RunTaskOptions, error: unknown, retriesLeft: bo
 }
 
 async function runAttempt<T>(
-  options: RunTaskOptions,
+  options: RunTaskAttemptOptions,
   attemptNumber: number,
   retriesLeft: boolean,
   instrumented: boolean,
@@ -148,6 +146,22 @@ export function runTask<T>(
   options: RunTaskOptions,
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {
+  return runTaskAttempt(options, fn);
+}
+
+/**
+ * {@link runTask} for a task that arrived from a transport: the attempt number, the carrier
+ * found in the message (parent or link, baggage, queue wait) and the wait start come with the
+ * options. For a transport whose attempts end on a later settle call, see `SettledAttempt`.
+ *
+ * @example
+ * await runTaskAttempt({ name: 'resize', queue: 'images', system: 'my-queue', carrier: msg.headers,
+ *   attempt: msg.deliveries }, () => resize(msg.body));
+ */
+export function runTaskAttempt<T>(
+  options: RunTaskAttemptOptions,
+  fn: (task: TaskContext) => Promise<T> | T,
+): Promise<T> {
   const first = options.attempt ?? 1;
   if (options.attempts === undefined || options.attempts <= 1) {
     const instrumented = isTelemetryActive();
@@ -167,7 +181,7 @@ export function runTask<T>(
 }
 
 async function runWithRetries<T>(
-  options: RunTaskOptions,
+  options: RunTaskAttemptOptions,
   first: number,
   fn: (task: TaskContext) => Promise<T> | T,
 ): Promise<T> {

@@ -8,6 +8,8 @@ export const ATTR_MESSAGING_DESTINATION_NAME = 'messaging.destination.name';
 export const ATTR_MESSAGING_OPERATION_TYPE = 'messaging.operation.type';
 export const ATTR_MESSAGING_OPERATION_NAME = 'messaging.operation.name';
 export const ATTR_MESSAGING_MESSAGE_ID = 'messaging.message.id';
+/** The consumer (group) that received the message: span attribute only. */
+export const ATTR_MESSAGING_CONSUMER_GROUP_NAME = 'messaging.consumer.group.name';
 export const ATTR_ERROR_TYPE = 'error.type';
 
 export const MESSAGING_OPERATION_TYPE_SEND = 'send';
@@ -26,4 +28,8 @@ export const ATTR_TASK_OUTCOME = 'task.outcome';
 export const ATTR_TASK_RETRYING = 'task.retrying';
 export const ATTR_TASK_EXPECTED_ERROR = 'task.expected_error';
 export const ATTR_TASK_WAIT_DURATION = 'task.wait.duration';
+/** How a consumer settled the message of an attempt (`ack`, `nack`, `reject`, `nak`, `term`). */
+export const ATTR_TASK_SETTLEMENT = 'task.settlement';
+/** Whether a negative settlement had the broker deliver the message again. */
+export const ATTR_TASK_REQUEUE = 'task.requeue';
 export const ATTR_CARRIER_REJECT_REASON = 'reason';

@@ -6,6 +6,7 @@ import {
   ATTR_TASK_OUTCOME,
   ATTR_TASK_QUEUE,
 } from './semconv.js';
+import { TASK_METRICS } from './metric-names.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
 /** Bucket boundaries, in seconds, of task durations and queue waits: 5 ms to 1 h. */
@@ -121,47 +122,47 @@ function observeAll(map: Map<unknown, GaugeState>) {
 function createInstruments(meter: Meter): TaskInstruments {
   const advice = { explicitBucketBoundaries: [...TASK_DURATION_BUCKETS] };
   meter
-    .createObservableUpDownCounter('task.active', {
+    .createObservableUpDownCounter(TASK_METRICS.active.name, {
       description: 'Task attempts in flight.',
-      unit: '{task}',
+      unit: TASK_METRICS.active.unit,
       valueType: ValueType.INT,
     })
     .addCallback(observeAll(activeByKey));
   meter
-    .createObservableGauge('task.last_success', {
+    .createObservableGauge(TASK_METRICS.lastSuccess.name, {
       description: 'Time of the last successful attempt, in seconds since the Unix epoch.',
-      unit: 's',
+      unit: TASK_METRICS.lastSuccess.unit,
       valueType: ValueType.DOUBLE,
     })
     .addCallback(observeAll(lastSuccessByName));
   return {
-    duration: meter.createHistogram('task.duration', {
+    duration: meter.createHistogram(TASK_METRICS.duration.name, {
       description: 'Duration of task attempts, by outcome.',
-      unit: 's',
+      unit: TASK_METRICS.duration.unit,
       valueType: ValueType.DOUBLE,
       advice,
     }),
-    waitDuration: meter.createHistogram('task.wait.duration', {
+    waitDuration: meter.createHistogram(TASK_METRICS.waitDuration.name, {
       description: 'Time tasks waited in their queue before an attempt started.',
-      unit: 's',
+      unit: TASK_METRICS.waitDuration.unit,
       valueType: ValueType.DOUBLE,
       advice,
     }),
-    retries: meter.createCounter('task.retries', {
+    retries: meter.createCounter(TASK_METRICS.retries.name, {
       description: 'Failed task attempts that will be retried.',
-      unit: '{retry}',
+      unit: TASK_METRICS.retries.unit,
       valueType: ValueType.INT,
     }),
-    waitClockSkew: meter.createCounter('task.wait.clock_skew', {
+    waitClockSkew: meter.createCounter(TASK_METRICS.waitClockSkew.name, {
       description:
         'Tasks whose enqueue time lay in the future (clock skew); their wait counts as 0.',
-      unit: '{task}',
+      unit: TASK_METRICS.waitClockSkew.unit,
       valueType: ValueType.INT,
     }),
-    carrierRejected: meter.createCounter('task.carrier.rejected', {
+    carrierRejected: meter.createCounter(TASK_METRICS.carrierRejected.name, {
       description:
         'Carriers dropped as malformed, oversized or hostile; their tasks ran as new traces.',
-      unit: '{carrier}',
+      unit: TASK_METRICS.carrierRejected.unit,
       valueType: ValueType.INT,
     }),
   };

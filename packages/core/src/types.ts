@@ -45,8 +45,19 @@ export interface TaskIdentity {
   attributes?: Attributes;
 }
 
-/** Options of one task attempt, as adapters start it (see {@link startTaskAttempt}). */
-export interface TaskAttemptOptions extends TaskIdentity {
+/** How a task's span is placed and its errors judged: shared by user and adapter options. */
+export interface TaskSpanOptions extends TaskIdentity {
+  /** Errors that do not count as failures. */
+  expectedErrors?: ExpectedErrors;
+  /** Span name. Default `process {queue}` for queue tasks, the task name otherwise. */
+  spanName?: string;
+}
+
+/**
+ * Options of one task attempt as a transport starts it (`@tasklens/core/adapter`): what came
+ * with the message besides the task's identity.
+ */
+export interface TaskAttemptOptions extends TaskSpanOptions {
   /** Attempt number, 1-based. Default 1. */
   attempt?: number;
   /** How many attempts the task may have in all, when known. */
@@ -60,23 +71,16 @@ export interface TaskAttemptOptions extends TaskIdentity {
   waitStartedAt?: number;
   /** Relation to the producer's context. Default `parent`. */
   traceMode?: TraceMode;
-  /** Errors that do not count as failures. */
-  expectedErrors?: ExpectedErrors;
-  /** Span name. Default `process {queue}` for queue tasks, the task name otherwise. */
-  spanName?: string;
 }
 
 /** Options of {@link runTask}. */
-export interface RunTaskOptions extends TaskAttemptOptions {
-  /**
-   * Attempts in all, when `runTask` itself retries a failed function. Default 1 (no retry).
-   * With `attempt` set by an adapter, leave this unset: the queue retries.
-   */
+export interface RunTaskOptions extends TaskSpanOptions {
+  /** Attempts in all: `runTask` retries a failed function until they are used up. Default 1. */
   attempts?: number;
   /** Delay before a retry: milliseconds, or a function of the attempt that failed. Default 0. */
   backoff?: number | ((failedAttempt: number) => number);
   /**
-   * Whether a failure will be retried by someone else (the queue), for adapters that know it.
+   * Whether a failure will be retried by someone else (a scheduler that runs the task again).
    * A failed attempt that will be retried is marked `task.retrying` and counted in `task.retries`.
    */
   willRetry?: boolean | ((error: unknown) => boolean);
@@ -85,6 +89,9 @@ export interface RunTaskOptions extends TaskAttemptOptions {
   /** Cancels the task: the attempt ends with outcome `cancelled`, rejecting with the reason. */
   signal?: AbortSignal;
 }
+
+/** Options of `runTaskAttempt` (`@tasklens/core/adapter`): a delivered task run as a function. */
+export interface RunTaskAttemptOptions extends RunTaskOptions, TaskAttemptOptions {}
 
 /** What the task function receives. */
 export interface TaskContext {

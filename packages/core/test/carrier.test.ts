@@ -1,13 +1,7 @@
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import {
-  ENQUEUED_AT_KEY,
-  extractTaskCarrier,
-  injectTaskCarrier,
-  runTask,
-  sendTask,
-  startTaskAttempt,
-} from '@tasklens/core';
+import { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier, sendTask } from '@tasklens/core';
+import { runTaskAttempt, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskCarrier } from '@tasklens/core';
 import { captureDiagWarnings } from './support/diag-warnings.js';
 import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
@@ -26,7 +20,10 @@ describe('producer to consumer through a carrier', () => {
     const carrier = await produce('resize', 'images');
     expect(Object.keys(carrier).sort()).toEqual([ENQUEUED_AT_KEY, 'traceparent']);
 
-    await runTask({ name: 'resize', queue: 'images', system: 'test-queue', carrier }, () => 'ok');
+    await runTaskAttempt(
+      { name: 'resize', queue: 'images', system: 'test-queue', carrier },
+      () => 'ok',
+    );
     const [send, process] = telemetry.spans();
     expect(send.name).toBe('send images');
     expect(send.kind).toBe(SpanKind.PRODUCER);
@@ -65,7 +62,10 @@ describe('producer to consumer through a carrier', () => {
 
   it('starts a new trace linked to the producer in link mode', async () => {
     const carrier = await produce('report', 'reports');
-    await runTask({ name: 'report', queue: 'reports', carrier, traceMode: 'link' }, () => 'ok');
+    await runTaskAttempt(
+      { name: 'report', queue: 'reports', carrier, traceMode: 'link' },
+      () => 'ok',
+    );
     const [send, process] = telemetry.spans();
     expect(process.spanContext().traceId).not.toBe(send.spanContext().traceId);
     expect(process.parentSpanContext).toBeUndefined();
@@ -76,8 +76,11 @@ describe('producer to consumer through a carrier', () => {
     const carrier = await produce('ambient', 'ambient-q');
     const tracer = trace.getTracer('test');
     await tracer.startActiveSpan('poll-loop', async (ambient) => {
-      await runTask({ name: 'ambient', queue: 'ambient-q', carrier }, () => 'ok');
-      await runTask({ name: 'ambient', queue: 'ambient-q', carrier, traceMode: 'link' }, () => 1);
+      await runTaskAttempt({ name: 'ambient', queue: 'ambient-q', carrier }, () => 'ok');
+      await runTaskAttempt(
+        { name: 'ambient', queue: 'ambient-q', carrier, traceMode: 'link' },
+        () => 1,
+      );
       ambient.end();
     });
     const [send, parentMode, linkMode, ambient] = telemetry.spans();
@@ -97,7 +100,7 @@ describe('producer to consumer through a carrier', () => {
     const carrier = await context.with(withBaggage, () => produce('bag', 'bag-q'));
     expect(carrier.baggage).toBe('tenant=acme');
     for (const traceMode of ['parent', 'link'] as const) {
-      const tenant = await runTask(
+      const tenant = await runTaskAttempt(
         { name: 'bag', carrier, traceMode },
         () => propagation.getActiveBaggage()?.getEntry('tenant')?.value,
       );
@@ -107,9 +110,9 @@ describe('producer to consumer through a carrier', () => {
 
   it('measures the wait from the enqueue time and clamps a future one to zero, counting it', async () => {
     const carrier = injectTaskCarrier({}, context.active(), Date.now() - 1500);
-    await runTask({ name: 'waited', carrier }, () => 'ok');
+    await runTaskAttempt({ name: 'waited', carrier }, () => 'ok');
     const future = injectTaskCarrier({}, context.active(), Date.now() + 60_000);
-    await runTask({ name: 'waited', carrier: future }, () => 'ok');
+    await runTaskAttempt({ name: 'waited', carrier: future }, () => 'ok');
 
     const [past, skewed] = telemetry.spans();
     expect(past.attributes['task.wait.duration']).toBeGreaterThanOrEqual(1.5);
@@ -184,7 +187,7 @@ describe('hostile and malformed carriers', () => {
     '%s: runs the task as a new root trace and measures it',
     async (_label, carrier, reason) => {
       const name = `hostile-${String(reason)}-${Math.random()}`;
-      const result = await runTask({ name, queue: 'hostile', carrier }, () => 'ran');
+      const result = await runTaskAttempt({ name, queue: 'hostile', carrier }, () => 'ran');
       expect(result).toBe('ran');
 
       const [span] = telemetry.spans();
@@ -209,7 +212,7 @@ describe('hostile and malformed carriers', () => {
   it('warns once per kind of problem, however many carriers are dropped', async () => {
     const name = 'repeat-offender';
     for (let index = 0; index < 5; index++) {
-      await runTask({ name, carrier: { traceparent: 7 } }, () => undefined);
+      await runTaskAttempt({ name, carrier: { traceparent: 7 } }, () => undefined);
     }
     for (const reason of new Set(cases.map(([, , caseReason]) => caseReason))) {
       if (reason === undefined) continue;

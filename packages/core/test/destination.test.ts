@@ -1,5 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { sendTask, startTaskAttempt } from '@tasklens/core';
+import { sendTask } from '@tasklens/core';
+import { startTaskAttempt } from '@tasklens/core/adapter';
 import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
 
 const telemetry = startInMemoryTelemetry();

@@ -6,9 +6,9 @@ import {
   injectTaskEnv,
   runTask,
   sendTask,
-  startTaskAttempt,
   TaskTimeoutError,
 } from '@tasklens/core';
+import { startTaskAttempt } from '@tasklens/core/adapter';
 
 describe('with no SDK registered', () => {
   it('runs tasks and returns results and errors unchanged', async () => {

@@ -1,18 +1,9 @@
-import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import { TaskTimeoutError } from '@tasklens/core';
-import type { TaskAttempt, TaskContext } from '@tasklens/core';
-import { openDeliveries } from './open-deliveries.js';
-import type { ExpiringDelivery } from './open-deliveries.js';
+import { LimitedWarning, SettledAttempt } from '@tasklens/core/adapter';
+import type { Settlement, TaskAttempt } from '@tasklens/core/adapter';
 import { JetStreamNakError, JetStreamTermError } from './settlement-errors.js';
-import { warnOnce } from './warn-once.js';
 
-export type Settlement =
-  | { kind: 'ack' }
-  | { kind: 'nak'; delayMs: number | undefined }
-  | { kind: 'term'; reason: string | undefined };
-
-const ACK: Settlement = { kind: 'ack' };
+const ACK: Settlement = { verb: 'ack' };
 
 /** Where a watched message keeps the delivery its settlement calls report to. */
 const DELIVERY = Symbol('tasklens.nats.delivery');
@@ -21,37 +12,27 @@ interface WatchedMsg extends JsMsg {
   [DELIVERY]?: Delivery;
 }
 
-/** The task context of one delivery; its signal is created only when the handler reads it. */
-class DeliveryTaskContext implements TaskContext {
-  private controller: AbortController | undefined;
+const unwatchable = new LimitedWarning('cannot observe how a NATS message is settled');
+const autoSettleFailed = new LimitedWarning('could not auto-settle a NATS message');
 
-  constructor(
-    readonly attempt: number,
-    readonly span: Span,
-  ) {}
-
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.controller?.abort(reason);
+/** `autoAck`: settles a message the handler left unsettled, `nak()` if it threw, else `ack()`. */
+export function autoSettle(msg: JsMsg, failed: boolean): void {
+  try {
+    if (failed) msg.nak();
+    else msg.ack();
+  } catch (error) {
+    autoSettleFailed.report(error);
   }
 }
 
-/** One delivery of a message: its attempt, how the handler ended and how the message settled. */
-export class Delivery implements ExpiringDelivery {
-  readonly task: DeliveryTaskContext;
-  deadline = 0;
-  openPrevious: ExpiringDelivery | undefined = undefined;
-  openNext: ExpiringDelivery | undefined = undefined;
-  isOpen = false;
-  private settlement: Settlement | undefined;
-  private handlerDone = false;
-  private handlerFailed = false;
-  private handlerError: unknown;
-  private awaitSettlement = false;
+/**
+ * One delivery of a JetStream message as a task attempt that ends on its settlement (see core's
+ * SettledAttempt): the message's settlement calls are routed here (after the client's own call,
+ * so a call that throws records nothing); `working()` restarts the settle timeout. A handler that
+ * throws ends the attempt at once: JetStream redelivers the message after its ack wait whatever
+ * the consumer does next.
+ */
+export class Delivery extends SettledAttempt {
   /** A delivery started earlier for the same message object (processTask nested in itself). */
   private outer: Delivery | undefined;
   // The message's own settlement methods, as found before watching it.
@@ -63,53 +44,22 @@ export class Delivery implements ExpiringDelivery {
   clientWorking!: JsMsg['working'];
 
   constructor(
-    readonly attempt: TaskAttempt,
-    attemptNumber: number,
-    private readonly lastDelivery: boolean,
-    readonly settleTimeoutMs: number,
+    attempt: TaskAttempt,
+    private readonly msg: JsMsg,
+    private readonly autoAck: boolean,
+    lastDelivery: boolean,
+    settleTimeoutMs: number,
   ) {
-    this.task = new DeliveryTaskContext(attemptNumber, attempt.span);
+    super(attempt, { settleTimeoutMs, lastDelivery, settleAfterHandlerError: false });
   }
 
   /**
-   * Routes the message's settlement calls through this delivery (after the client's own call,
-   * so a call that throws records nothing), then, with `awaitSettlement`, keeps the attempt open
-   * until the message is settled or times out. The methods put on the message are shared by
-   * all messages: each finds its delivery under a symbol-keyed property.
+   * Routes the message's settlement calls through this delivery. The methods put on the message
+   * are shared by all messages: each finds its delivery under a symbol-keyed property. Returns
+   * false when the message cannot be watched (its settlement then goes unseen).
    */
-  begin(msg: JsMsg, awaitSettlement: boolean): void {
-    this.awaitSettlement = awaitSettlement && this.watch(msg);
-    if (this.awaitSettlement) {
-      this.deadline = performance.now() + this.settleTimeoutMs;
-      openDeliveries.add(this);
-    }
-  }
-
-  get settled(): boolean {
-    return this.settlement !== undefined;
-  }
-
-  handlerResolved(): void {
-    this.handlerDone = true;
-    if (this.settlement !== undefined || !this.awaitSettlement) this.finish();
-  }
-
-  handlerThrew(error: unknown): void {
-    this.handlerDone = true;
-    this.handlerFailed = true;
-    this.handlerError = error;
-    this.finish();
-  }
-
-  /** Called by the sweeper once the deadline has passed (the delivery has left the open list). */
-  expire(): void {
-    if (this.attempt.ended) return;
-    const error = new TaskTimeoutError(this.settleTimeoutMs);
-    this.attempt.timeOut(error, { willRetry: !this.lastDelivery });
-    this.task.abort(error);
-  }
-
-  private watch(msg: WatchedMsg): boolean {
+  watch(): boolean {
+    const msg = this.msg as WatchedMsg;
     try {
       const outer = msg[DELIVERY];
       if (outer !== undefined) {
@@ -142,41 +92,23 @@ export class Delivery implements ExpiringDelivery {
       msg.working = watchedWorking;
       return true;
     } catch (error) {
-      warnOnce('cannot observe how a NATS message is settled', error);
+      unwatchable.report(error);
       return false;
     }
   }
 
-  settle(settlement: Settlement): void {
+  override settle(settlement: Settlement): void {
     this.outer?.settle(settlement);
-    if (this.settlement !== undefined) return;
-    this.settlement = settlement;
-    if (this.handlerDone) this.finish();
+    super.settle(settlement);
   }
 
-  /** `working()`: the broker restarts its ack wait, so does the settle timeout. */
-  extend(): void {
+  override extend(): void {
     this.outer?.extend();
-    if (this.settlement === undefined && !this.attempt.ended) {
-      this.deadline = performance.now() + this.settleTimeoutMs;
-    }
+    super.extend();
   }
 
-  private finish(): void {
-    if (this.awaitSettlement) openDeliveries.delete(this);
-    const { attempt, settlement } = this;
-    // Unsettled under an explicit ack policy, the broker redelivers after its ack wait.
-    const redelivered =
-      settlement?.kind === 'nak' || (settlement === undefined && this.awaitSettlement);
-    if (this.handlerFailed) {
-      attempt.fail(this.handlerError, { willRetry: redelivered && !this.lastDelivery });
-    } else if (settlement === undefined || settlement.kind === 'ack') {
-      attempt.succeed();
-    } else if (settlement.kind === 'nak') {
-      attempt.fail(new JetStreamNakError(settlement.delayMs), { willRetry: !this.lastDelivery });
-    } else {
-      attempt.fail(new JetStreamTermError(settlement.reason), { willRetry: false });
-    }
+  protected override handlerEnding(failed: boolean): void {
+    if (this.autoAck && !this.settled) autoSettle(this.msg, failed);
   }
 }
 
@@ -211,13 +143,13 @@ function watchedNext(
 function watchedNak(this: WatchedMsg, millis?: number): void {
   const delivery = this[DELIVERY] as Delivery;
   delivery.clientNak.call(this, millis);
-  delivery.settle({ kind: 'nak', delayMs: millis });
+  delivery.settle({ verb: 'nak', rejection: new JetStreamNakError(millis), requeue: true });
 }
 
 function watchedTerm(this: WatchedMsg, reason?: string): void {
   const delivery = this[DELIVERY] as Delivery;
   delivery.clientTerm.call(this, reason);
-  delivery.settle({ kind: 'term', reason });
+  delivery.settle({ verb: 'term', rejection: new JetStreamTermError(reason), requeue: false });
 }
 
 function watchedWorking(this: WatchedMsg): void {

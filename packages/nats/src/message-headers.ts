@@ -4,7 +4,10 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { ENQUEUED_AT_KEY } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
-import { warnOnce } from './warn-once.js';
+import { LimitedWarning } from '@tasklens/core/adapter';
+
+const unreadable = new LimitedWarning('could not read the headers of a NATS message');
+const unwritable = new LimitedWarning('could not add task context to NATS headers');
 
 /** The header JetStream deduplicates on (`msgID` of a publish). */
 const MSG_ID_HEADER = 'Nats-Msg-Id';
@@ -42,7 +45,7 @@ export function readIncomingHeaders(msg: JsMsg): IncomingHeaders {
     }
     return { carrier, msgId };
   } catch (error) {
-    warnOnce('could not read the headers of a NATS message', error);
+    unreadable.report(error);
     return NO_HEADERS;
   }
 }
@@ -68,7 +71,7 @@ export function mergeCarrier(
     }
     return merged;
   } catch (error) {
-    warnOnce('could not add task context to NATS headers', error);
+    unwritable.report(error);
     return userHeaders;
   }
 }

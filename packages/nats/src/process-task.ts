@@ -1,18 +1,22 @@
-import { context, INVALID_SPAN_CONTEXT, trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ENQUEUED_AT_KEY, isTelemetryActive, startTaskAttempt } from '@tasklens/core';
+import { ENQUEUED_AT_KEY, isTelemetryActive } from '@tasklens/core';
 import type { TaskContext } from '@tasklens/core';
-import { Delivery } from './delivery.js';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  LimitedWarning,
+  NEVER_ABORTED,
+  NON_RECORDING_SPAN,
+  resolveTaskName,
+  settleTimeoutMsOf,
+  startTaskAttempt,
+} from '@tasklens/core/adapter';
+import { autoSettle, Delivery } from './delivery.js';
 import { readIncomingHeaders } from './message-headers.js';
-import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, MESSAGING_SYSTEM_NATS } from './semconv.js';
+import { MESSAGING_SYSTEM_NATS } from './semconv.js';
 import type { JetStreamTaskHandler, ProcessTaskOptions } from './types.js';
-import { warnOnce } from './warn-once.js';
 
-/** JetStream's default `ack_wait`. */
-const DEFAULT_SETTLE_TIMEOUT_MS = 30_000;
-const NEVER_ABORTED = new AbortController().signal;
-const NON_RECORDING_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+const startFailed = new LimitedWarning('could not start a task for a NATS message');
 
 /**
  * The task context of a delivery run with no SDK registered: a span that records nothing, a
@@ -33,6 +37,7 @@ class UninstrumentedTaskContext implements TaskContext {
   }
 }
 
+/** The delivery of a message as a task attempt, or undefined when it cannot be started. */
 function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | undefined {
   try {
     const info = msg.info;
@@ -40,14 +45,8 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     const deliveryCount = info.deliveryCount;
     const maxDeliver =
       options.maxDeliver !== undefined && options.maxDeliver > 0 ? options.maxDeliver : undefined;
-    const settleTimeoutMs =
-      options.settleTimeoutMs !== undefined &&
-      Number.isFinite(options.settleTimeoutMs) &&
-      options.settleTimeoutMs > 0
-        ? options.settleTimeoutMs
-        : DEFAULT_SETTLE_TIMEOUT_MS;
     const attempt = startTaskAttempt({
-      name: options.name ?? info.stream,
+      name: resolveTaskName(options.taskName ?? options.name, info.stream, msg, undefined),
       queue: options.queue ?? info.stream,
       destination: msg.subject,
       system: MESSAGING_SYSTEM_NATS,
@@ -67,27 +66,16 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     });
     const delivery = new Delivery(
       attempt,
-      deliveryCount,
+      msg,
+      options.autoAck === true,
       maxDeliver !== undefined && deliveryCount >= maxDeliver,
-      settleTimeoutMs,
+      settleTimeoutMsOf(options.settleTimeoutMs),
     );
-    delivery.begin(msg, options.ackPolicy !== 'none');
+    if (options.ackPolicy !== 'none' && delivery.watch()) delivery.awaitSettlement();
     return delivery;
   } catch (error) {
-    warnOnce('could not start a task for a NATS message', error);
+    startFailed.report(error);
     return undefined;
-  }
-}
-
-/** `autoAck`: settles a message the handler left unsettled. */
-function settleForHandler(msg: JsMsg, delivery: Delivery | undefined, failed: boolean): void {
-  // Uninstrumented, the client itself ignores a second settlement of the same message.
-  if (delivery?.settled === true) return;
-  try {
-    if (failed) msg.nak();
-    else msg.ack();
-  } catch (error) {
-    warnOnce('could not auto-settle a NATS message', error);
   }
 }
 
@@ -108,7 +96,7 @@ function settleForHandler(msg: JsMsg, delivery: Delivery | undefined, failed: bo
  *
  * @example
  * const consumer = await js.consumers.get('ORDERS', 'billing');
- * const options = await consumerTaskOptions(consumer, { name: 'bill-order' });
+ * const options = await consumerTaskOptions(consumer, { taskName: 'bill-order' });
  * for await (const msg of await consumer.consume({ max_messages: 50 })) {
  *   await processTask(msg, async (msg) => {
  *     await bill(msg.json());
@@ -121,67 +109,15 @@ export function processTask<T>(
   handler: JetStreamTaskHandler<T>,
   options: ProcessTaskOptions = {},
 ): Promise<T> {
-  if (!isTelemetryActive()) return processUninstrumented(msg, handler, options.autoAck === true);
-  const delivery = startDelivery(msg, options);
+  const delivery = isTelemetryActive() ? startDelivery(msg, options) : undefined;
   if (delivery === undefined) return processUninstrumented(msg, handler, options.autoAck === true);
-  return processDelivery(msg, handler, options.autoAck === true, delivery);
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-function processDelivery<T>(
-  msg: JsMsg,
-  handler: JetStreamTaskHandler<T>,
-  autoAck: boolean,
-  delivery: Delivery,
-): Promise<T> {
-  let result: Promise<T> | T;
   try {
-    result = context.with(delivery.attempt.context, handler, undefined, msg, delivery.task);
+    // A handler that returns a value is done now: no extra promise or tick to wait for it.
+    return Promise.resolve(delivery.run(handler, msg, delivery.task));
   } catch (error) {
-    handlerThrew(msg, autoAck, delivery, error);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own error passes through unchanged
     return Promise.reject(error);
   }
-  // A handler that returns a value is done now: no extra promise or tick to wait for it.
-  if (!isPromiseLike(result)) {
-    handlerResolved(msg, autoAck, delivery);
-    return Promise.resolve(result);
-  }
-  return endWhenSettled(msg, autoAck, delivery, result);
-}
-
-async function endWhenSettled<T>(
-  msg: JsMsg,
-  autoAck: boolean,
-  delivery: Delivery,
-  result: PromiseLike<T>,
-): Promise<T> {
-  let value: T;
-  try {
-    value = await result;
-  } catch (error) {
-    handlerThrew(msg, autoAck, delivery, error);
-    throw error;
-  }
-  handlerResolved(msg, autoAck, delivery);
-  return value;
-}
-
-function handlerThrew(msg: JsMsg, autoAck: boolean, delivery: Delivery, error: unknown): void {
-  if (autoAck) settleForHandler(msg, delivery, true);
-  delivery.handlerThrew(error);
-}
-
-function handlerResolved(msg: JsMsg, autoAck: boolean, delivery: Delivery): void {
-  if (autoAck) settleForHandler(msg, delivery, false);
-  delivery.handlerResolved();
 }
 
 /** With no SDK registered (or a delivery that could not be started): the handler, and autoAck. */
@@ -194,7 +130,7 @@ function processUninstrumented<T>(
   try {
     result = handler(msg, new UninstrumentedTaskContext(msg));
   } catch (error) {
-    if (autoAck) settleForHandler(msg, undefined, true);
+    if (autoAck) autoSettle(msg, true);
     // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own error passes through unchanged
     return Promise.reject(error);
   }
@@ -206,9 +142,9 @@ async function settleWhenDone<T>(msg: JsMsg, result: Promise<T> | T): Promise<T>
   try {
     value = await result;
   } catch (error) {
-    settleForHandler(msg, undefined, true);
+    autoSettle(msg, true);
     throw error;
   }
-  settleForHandler(msg, undefined, false);
+  autoSettle(msg, false);
   return value;
 }

@@ -3,10 +3,12 @@ import type { Span } from '@opentelemetry/api';
 import type { JetStreamClient, JetStreamPublishOptions, PubAck } from '@nats-io/jetstream';
 import type { Payload } from '@nats-io/nats-core';
 import { ATTR_TASK_ID, ATTR_TASK_NAME, sendTask } from '@tasklens/core';
+import { ATTR_MESSAGING_MESSAGE_ID, LimitedWarning, resolveTaskName } from '@tasklens/core/adapter';
 import { mergeCarrier } from './message-headers.js';
-import { ATTR_MESSAGING_MESSAGE_ID, MESSAGING_SYSTEM_NATS } from './semconv.js';
+import { MESSAGING_SYSTEM_NATS } from './semconv.js';
 import type { PublishTaskOptions } from './types.js';
-import { warnOnce } from './warn-once.js';
+
+const ackUnreadable = new LimitedWarning('could not record a NATS publish ack');
 
 type Publish = JetStreamClient['publish'];
 type PublishOptions = Partial<JetStreamPublishOptions>;
@@ -28,7 +30,8 @@ function recordAck(
   try {
     if (task.queue === undefined) {
       span.updateName(`send ${ack.stream}`);
-      if (task.name === undefined) span.setAttribute(ATTR_TASK_NAME, ack.stream);
+
+      if ((task.taskName ?? task.name) === undefined) span.setAttribute(ATTR_TASK_NAME, ack.stream);
     }
     if (options?.msgID === undefined) {
       const id = String(ack.seq);
@@ -36,7 +39,7 @@ function recordAck(
       span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, id);
     }
   } catch (error) {
-    warnOnce('could not record a NATS publish ack', error);
+    ackUnreadable.report(error);
   }
 }
 
@@ -49,7 +52,7 @@ function publishThrough(
 ): Promise<PubAck> {
   return sendTask(
     {
-      name: task.name ?? task.queue ?? subject,
+      name: resolveTaskName(task.taskName ?? task.name, task.queue ?? subject, subject, undefined),
       queue: task.queue,
       // Renamed after the stream once the ack names it.
       spanName: task.queue === undefined ? `send ${subject}` : undefined,
@@ -77,7 +80,7 @@ function publishThrough(
  * @example
  * const js = jetstream(nc);
  * await publishTask(js, `orders.${order.id}`, JSON.stringify(order), { msgID: order.id }, {
- *   name: 'place-order',
+ *   taskName: 'place-order',
  * });
  */
 export function publishTask(

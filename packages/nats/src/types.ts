@@ -1,6 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { ExpectedErrors, TaskContext, TraceMode } from '@tasklens/core';
+import type { TaskNameOption } from '@tasklens/core/adapter';
 
 /**
  * Options of the producer side ({@link publishTask}, {@link instrumentJetStream}).
@@ -9,7 +10,12 @@ import type { ExpectedErrors, TaskContext, TraceMode } from '@tasklens/core';
  * (`orders.123`), so names and labels use the stream instead.
  */
 export interface PublishTaskOptions {
-  /** Task name (`task.name`). Default `queue`, else the stream named in the broker's ack. */
+  /**
+   * Task name (`task.name`), or a function of the subject giving one. Default `queue`, else the
+   * stream named in the broker's ack.
+   */
+  taskName?: TaskNameOption<string>;
+  /** @deprecated The former name of `taskName`. */
   name?: string;
   /**
    * Low-cardinality destination for the span name (`send {queue}`). Default: the stream named
@@ -30,7 +36,9 @@ export type JetStreamAckPolicy = 'explicit' | 'none';
 
 /** Options of the consumer side ({@link processTask}); see {@link consumerTaskOptions}. */
 export interface ProcessTaskOptions {
-  /** Task name (`task.name`). Default: the message's stream. */
+  /** Task name (`task.name`), or a function of the message giving one. Default: its stream. */
+  taskName?: TaskNameOption<JsMsg>;
+  /** @deprecated The former name of `taskName`. */
   name?: string;
   /**
    * Metric label `task.queue` and span name `process {queue}`. Default: the message's stream
@@ -50,8 +58,9 @@ export interface ProcessTaskOptions {
    * Milliseconds without settlement or `working()` after which an attempt ends with outcome
    * `timeout` and the task's signal aborts (the broker redelivers after its `ack_wait`); checked
    * by one sweeper per process, so the end comes up to a quarter of this (at most 1 s) later.
-   * Only with an SDK registered: without one there is no attempt to end. Default 30 000,
-   * JetStream's default `ack_wait`.
+   * Only with an SDK registered: without one there is no attempt to end. Default 300 000 (5 min),
+   * as in every tasklens adapter; {@link consumerTaskOptions} sets it to the consumer's
+   * `ack_wait`.
    */
   settleTimeoutMs?: number;
   /**

@@ -119,6 +119,7 @@ describe('a message published in another process', () => {
       'task.attempt': 1,
       'task.id': '1',
       'task.outcome': 'success',
+      'task.settlement': 'ack',
       'task.wait.duration': expect.any(Number) as unknown,
       'messaging.system': 'nats',
       'messaging.operation.type': 'process',
@@ -213,6 +214,8 @@ describe('a message published in another process', () => {
         'task.outcome': 'failure',
         'task.retrying': true,
         'error.type': 'JetStreamNakError',
+        'task.settlement': 'nak',
+        'task.requeue': true,
       });
       expect(failed.events.map((event) => event.name)).toEqual(['exception']);
     }
@@ -273,6 +276,8 @@ describe('a message published in another process', () => {
     expect(span?.attributes).toMatchObject({
       'task.outcome': 'failure',
       'error.type': 'JetStreamTermError',
+      'task.settlement': 'term',
+      'task.requeue': false,
     });
     expect(span?.attributes['task.retrying']).toBeUndefined();
     const labels = { 'task.name': stream, 'task.queue': stream, 'messaging.system': 'nats' };

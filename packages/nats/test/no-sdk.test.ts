@@ -6,7 +6,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import { instrumentJetStream, processTask } from '@tasklens/nats';
 import { isTelemetryActive } from '@tasklens/core';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import {
   connectJetStream,
   createStreamWithConsumer,
@@ -32,7 +32,8 @@ it('publishes and processes messages with no SDK registered', async () => {
     });
 
     expect(value).toEqual({ n: 1, attempt: 1 });
-    expect((await consumer.info()).num_ack_pending).toBe(0);
+    // ack() is a fire-and-forget publish: the server takes note of it shortly after.
+    await vi.waitFor(async () => expect((await consumer.info()).num_ack_pending).toBe(0));
   } finally {
     await jsm.streams.delete(stream).catch(() => false);
     await nc.close();

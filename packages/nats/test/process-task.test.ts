@@ -91,7 +91,7 @@ describe('a handler that throws', () => {
     expect(failed?.events[0]?.attributes?.['exception.message']).toBe('card declined');
     expect(succeeded?.attributes).toMatchObject({ 'task.attempt': 2, 'task.outcome': 'success' });
     const consumer = await js.consumers.get(stream, 'worker');
-    expect((await consumer.info()).num_ack_pending).toBe(0);
+    await vi.waitFor(async () => expect((await consumer.info()).num_ack_pending).toBe(0));
   });
 
   it('without autoAck leaves the message to the ack wait and counts a retry', async () => {
@@ -191,22 +191,26 @@ describe('settlement', () => {
     const value = await processTask(
       msg,
       (outer) =>
-        processTask(outer, (inner) => {
-          inner.ack();
-          inner.ack();
-          return 'done';
-        }),
-      { name: 'outer' },
+        // The former option name still works.
+        processTask(
+          outer,
+          (inner) => {
+            inner.ack();
+            inner.ack();
+            return 'done';
+          },
+          { name: 'inner' },
+        ),
+      { taskName: (delivered) => `outer-${delivered.info.stream === stream ? 'ok' : 'other'}` },
     );
 
     expect(value).toBe('done');
     const spans = processSpans(stream);
-    expect(spans.map((span) => span.attributes['task.name']).sort()).toEqual(
-      [stream, 'outer'].sort(),
-    );
+    expect(spans.map((span) => span.attributes['task.name']).sort()).toEqual(['inner', 'outer-ok']);
+    for (const span of spans) expect(span.attributes['task.settlement']).toBe('ack');
     for (const span of spans) expect(span.attributes['task.outcome']).toBe('success');
     const consumer = await js.consumers.get(stream, 'worker');
-    expect((await consumer.info()).num_ack_pending).toBe(0);
+    await vi.waitFor(async () => expect((await consumer.info()).num_ack_pending).toBe(0));
   });
 });
 

@@ -83,7 +83,7 @@ describe('instrumentJetStream', () => {
   it('uses the adapter queue and name for the span', async () => {
     const { subjects } = await newStream('queue');
     telemetry.reset();
-    const js = instrumentJetStream(jetstream(nc), { queue: 'orders', name: 'place-order' });
+    const js = instrumentJetStream(jetstream(nc), { queue: 'orders', taskName: 'place-order' });
     await js.publish(`${subjects}.1`);
     const [span] = sendSpans();
     expect(span?.name).toBe('send orders');
@@ -100,7 +100,9 @@ describe('publishTask', () => {
     const { stream, subjects } = await newStream('explicit');
     telemetry.reset();
     const js = instrumentJetStream(jetstream(nc));
-    await publishTask(js, `${subjects}.a`, 'x', undefined, { name: 'explicit-task' });
+    await publishTask(js, `${subjects}.a`, 'x', undefined, {
+      taskName: (subject) => (subject.endsWith('.a') ? 'explicit-task' : 'other'),
+    });
     const [span, ...others] = sendSpans();
     expect(others).toEqual([]);
     expect(span?.name).toBe(`send ${stream}`);

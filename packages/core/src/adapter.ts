@@ -1,0 +1,26 @@
+/*
+ * `@tasklens/core/adapter`: what a transport adapter builds on (the BullMQ, RabbitMQ and NATS
+ * adapters, or your own queue's). Applications use the main entry instead.
+ */
+export { startTaskAttempt } from './task-attempt.js';
+export type { TaskAttempt } from './task-attempt.js';
+export { runTaskAttempt } from './run-task.js';
+export { DEFAULT_SETTLE_TIMEOUT_MS, SettledAttempt, settleTimeoutMsOf } from './settled-attempt.js';
+export type { Settlement, SettledAttemptOptions } from './settled-attempt.js';
+export { MAX_OPEN_ATTEMPTS } from './open-attempts.js';
+export { LimitedWarning } from './limited-warning.js';
+export { resolveTaskName } from './task-name.js';
+export type { TaskNameOption } from './task-name.js';
+export { isPromiseLike } from './promise-like.js';
+export { NEVER_ABORTED, NON_RECORDING_SPAN } from './uninstrumented.js';
+export {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_MESSAGING_MESSAGE_ID,
+  ATTR_MESSAGING_OPERATION_NAME,
+  ATTR_MESSAGING_OPERATION_TYPE,
+  ATTR_MESSAGING_SYSTEM,
+  MESSAGING_OPERATION_TYPE_PROCESS,
+  MESSAGING_OPERATION_TYPE_SEND,
+} from './semconv.js';
+export type { RunTaskAttemptOptions, TaskAttemptOptions } from './types.js';
