@@ -7,13 +7,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import {
-  defaultStateDir,
-  failuresCommand,
-  startStack,
-  stackStatus,
-  statsCommand,
-} from '@tasklens/cli';
+import { failuresCommand, statsCommand } from '@tasklens/cli';
+import { defaultStateDir, startStack, stackStatus } from '@tasklens/stack';
 import { connection, QUEUE } from './tasks.js';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));

@@ -8,19 +8,3 @@ export type { TaskStats } from './commands/stats.js';
 export type { TaskFailure } from './commands/failures.js';
 export type { CommandOutput } from './command-output.js';
 export { parseDuration, formatDuration } from './duration.js';
-export {
-  startStack,
-  stopStack,
-  stackStatus,
-  restartStackComponent,
-  defaultStateDir,
-} from './stack/stack.js';
-export { stackPortsFrom } from './stack/components.js';
-export type {
-  RestartComponentOptions,
-  RunningStack,
-  StackEndpoints,
-  StackPorts,
-  StackStatus,
-  StartStackOptions,
-} from './stack/types.js';
