@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stackPortsFrom, startStack } from '@tasklens/cli';
+import { stackPortsFrom, startStack } from '@tasklens/stack';
 import { machineLine, median } from './support/report.js';
 
 const RUNS = Number(process.env.BENCH_REPETITIONS ?? 15);

@@ -1,6 +1,6 @@
 /* What a chaos run does: its rate, outage lengths and waits, with the long form's defaults. */
 import { parseDuration } from '../packages/cli/src/duration.js';
-import type { StackPorts } from '../packages/cli/src/stack/types.js';
+import type { StackPorts } from '@tasklens/stack';
 
 /** Settings of one chaos run. */
 export interface ChaosOptions {

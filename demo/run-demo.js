@@ -7,13 +7,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import {
-  defaultStateDir,
-  failuresCommand,
-  startStack,
-  stackStatus,
-  statsCommand,
-} from '@tasklens/cli';
+import { main as tasklens } from '@tasklens/cli';
+import { defaultStateDir, startStack, stackStatus } from '@tasklens/stack';
 import { connection, QUEUE } from './tasks.js';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
@@ -93,8 +88,8 @@ async function main() {
   const prometheusUrl = endpoints.prometheus;
   await waitFor('failed charge-card spans in Jaeger', async () => {
     let found = [];
-    await failuresCommand(
-      ['--task', 'charge-card', '--since', '15m', '--json', '--jaeger-url', jaegerUrl],
+    await tasklens(
+      ['failures', '--task', 'charge-card', '--since', '15m', '--json', '--jaeger-url', jaegerUrl],
       {
         ...silent,
         stdout: (text) => (found = JSON.parse(text)),
@@ -114,9 +109,9 @@ async function main() {
   });
 
   step('tasklens failures --since 15m');
-  await failuresCommand(['--since', '15m', '--limit', '8', '--jaeger-url', jaegerUrl]);
+  await tasklens(['failures', '--since', '15m', '--limit', '8', '--jaeger-url', jaegerUrl]);
   step('tasklens stats --since 15m');
-  await statsCommand(['--since', '15m', '--prometheus-url', prometheusUrl]);
+  await tasklens(['stats', '--since', '15m', '--prometheus-url', prometheusUrl]);
 
   step('where to look');
   console.log(

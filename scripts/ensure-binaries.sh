@@ -5,7 +5,7 @@
 #     deploy/collector/builder-config.yaml;
 #   - Jaeger v2 (jaeger), built from its Go module.
 # Versions come from deploy/versions.json, the one source of truth that the Node side
-# (packages/cli/src/stack/binaries.ts) reads as well. Built binaries are cached outside the
+# (packages/stack/src/binaries.ts) reads as well. Built binaries are cached outside the
 # repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
 # <hash> is the first 12 hex digits of the SHA-256 of the build key: the manifest's bytes for the
 # collector, "<module>@<moduleVersion>" for Jaeger. A second run finds them and does nothing.

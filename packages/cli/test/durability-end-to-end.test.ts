@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { restartStackComponent, stackStatus, startStack, stopStack } from '../src/stack/stack.js';
-import type { RunningStack, StackComponentName } from '../src/stack/types.js';
+import { restartStackComponent, stackStatus, startStack, stopStack } from '@tasklens/stack';
+import type { RunningStack, StackComponentName } from '@tasklens/stack';
 import { listFailures } from './support/backend-queries.js';
 import { eventually } from './support/eventually.js';
 import { testStackPorts } from './support/test-ports.js';

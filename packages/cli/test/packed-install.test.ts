@@ -1,5 +1,6 @@
 /*
- * The packages as users get them: every workspace packed with `npm pack`, the tarballs installed
+ * The packages as users get them: every workspace packed with `npm pack` (@tasklens/stack with the
+ * stack's config files, which @tasklens/cli runs for `tasklens stack`), the tarballs installed
  * into a scratch project outside the repository, and from there `npx tasklens stack up`, a BullMQ
  * producer and worker process written as the README says, their telemetry found in Jaeger and
  * Prometheus, then `npx tasklens stack status` and `down`, once per Node.js and OTel line in
@@ -14,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopStack } from '../src/stack/stack.js';
-import type { StackEndpoints } from '../src/stack/types.js';
+import { stopStack } from '@tasklens/stack';
+import type { StackEndpoints } from '@tasklens/stack';
 import { requireRedis } from '../../bullmq/test/support/redis.js';
 import { getJson, promQuery } from './support/backend-queries.js';
 import { eventually } from './support/eventually.js';
@@ -95,6 +96,26 @@ describe.each(INSTALL_LINES)(
         version: string;
       };
       expect(version).toMatch(line.expectedApiVersion);
+    });
+
+    it('ships the config files of the stack in @tasklens/stack, which the cli uses', async () => {
+      const stackPackage = join(project.dir, 'node_modules', '@tasklens', 'stack');
+      for (const file of [
+        'otel-collector.yaml',
+        'deploy/versions.json',
+        'deploy/collector/builder-config.yaml',
+        'deploy/prometheus/rules',
+        'scripts/ensure-binaries.sh',
+      ]) {
+        expect(existsSync(join(stackPackage, 'stack-files', file)), file).toBe(true);
+      }
+      expect(existsSync(join(project.dir, 'node_modules', '@tasklens', 'cli', 'stack-files'))).toBe(
+        false,
+      );
+      const help = await tasklens(['stack', '--help']);
+      expect(help.code, help.stderr).toBe(0);
+      expect(help.stdout).toContain(`The config files come from ${stackPackage}/stack-files.`);
+      expect(help.stdout).toContain(`--state-dir DIR   logs, pids and data (default: ${stateDir})`);
     });
 
     it('tasklens stack build finds the binaries with the config files the package ships', async () => {

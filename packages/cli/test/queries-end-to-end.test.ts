@@ -10,17 +10,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries } from '../../../deploy/test/dashboard-queries.js';
 import { statsQueries } from '../src/commands/stats.js';
-import { defaultRepoDir, startStack } from '../src/stack/stack.js';
-import type { RunningStack } from '../src/stack/types.js';
+import { startStack } from '@tasklens/stack';
+import type { RunningStack } from '@tasklens/stack';
 import { REDIS_HOST, REDIS_PORT, requireRedis } from '../../bullmq/test/support/redis.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';
 import { testStackPorts } from './support/test-ports.js';
 
-const REPO = defaultRepoDir();
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** How long the queries may take to return series once the demo's producer is done. */
 const QUERIES_LIMIT_MS = 90_000;
 /** The stats window: 15 minutes, as `tasklens stats --since 15m` passes it. */

@@ -1,13 +1,18 @@
-import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+
+import {
+  buildStackBinaries,
+  defaultStateDir,
+  stackFilesDir,
+  stackPortsFrom,
+  stackStatus,
+  startStack,
+  stopStack,
+} from '@tasklens/stack';
+import type { StackStatus, StopStackResult } from '@tasklens/stack';
 
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
-
-import { stackPortsFrom } from '../stack/components.js';
-import { defaultStateDir, stackStatus, startStack, stopStack } from '../stack/stack.js';
-import { ensureBinariesScript, locateStackFiles } from '../stack/stack-files.js';
-import type { StackStatus, StopStackResult } from '../stack/types.js';
 
 function usage(): string {
   return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
@@ -37,7 +42,7 @@ Environment:
   TASKLENS_COLLECTOR_TOKEN   when set, \`up\` makes the collector's OTLP receivers require
                              "Authorization: Bearer <token>"
 
-The config files come from ${locateStackFiles().dir}.
+The config files come from ${stackFilesDir()}.
 `;
 }
 
@@ -73,23 +78,10 @@ function formatStopped(result: StopStackResult): string {
 }
 
 /**
- * Runs scripts/ensure-binaries.sh of the stack's config files (the repository's, or the copy the
- * installed package ships) with its output on this process's stderr; returns its exit code.
- */
-function runEnsureBinaries(): Promise<number> {
-  return new Promise((resolveCode) => {
-    const child = spawn('bash', [ensureBinariesScript()], { stdio: ['ignore', 2, 2] });
-    child.once('error', (error) => {
-      process.stderr.write(`tasklens stack build: cannot run bash: ${error.message}\n`);
-      resolveCode(1);
-    });
-    child.once('exit', (code) => resolveCode(code ?? 1));
-  });
-}
-
-/**
  * `tasklens stack up|down|status|build [--state-dir DIR] [--port-base N] [--json]`: starts, stops or
- * inspects the native stack (see `startStack`), or installs and builds its binaries. Never throws: errors are printed and turn into the exit code.
+ * inspects the native stack (`startStack` and friends of @tasklens/stack), or installs and builds
+ * its binaries (`buildStackBinaries`). Never throws: errors are printed and turn into the exit
+ * code.
  *
  * @param argv - the arguments after `stack`
  * @param output - where to write; default the process's stdout and stderr
@@ -185,7 +177,7 @@ export async function stackCommand(
         return healthy ? 0 : 1;
       }
       case 'build':
-        return await runEnsureBinaries();
+        return await buildStackBinaries();
       default:
         output.stderr(
           `tasklens stack: unknown command "${action}" (expected up, down, status or build)\n\n${usage()}`,

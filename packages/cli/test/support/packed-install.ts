@@ -121,8 +121,8 @@ function mustSucceed(what: string, result: CommandResult): CommandResult {
 }
 
 /**
- * Packs every workspace package (`npm pack --workspaces`, which runs the cli's prepack that copies
- * the stack's config files in) into a temporary folder, creates a project in another temporary
+ * Packs every workspace package (`npm pack --workspaces`, which runs the prepack of
+ * @tasklens/stack that copies the stack's config files in) into a temporary folder, creates a project in another temporary
  * folder, outside the repository, and installs the tarballs and the line's dependencies there with
  * `npm install --prefer-offline` (the configured registry, the npm cache first). The packages must
  * be built (`npm run build`). `files` are copied into the project, as the user's own code.

@@ -1,5 +1,5 @@
-import { stackPortsFrom } from '../../src/stack/components.js';
-import type { StackPorts } from '../../src/stack/types.js';
+import { stackPortsFrom } from '@tasklens/stack';
+import type { StackPorts } from '@tasklens/stack';
 
 /**
  * The ports of one test file's stack: twelve consecutive ports from `base` (what

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
+import { ensureBinariesScript } from './stack-files.js';
 import type { StackBinaries } from './types.js';
 
 /** The parts of deploy/versions.json that locate the built binaries. */
@@ -68,7 +70,7 @@ export async function expectedBinaryPaths(
   } catch (error) {
     throw new Error(
       `cannot read the stack's config files (${(error as Error).message}): run tasklens from a ` +
-        'tasklens checkout, or reinstall @tasklens/cli, whose stack-files folder holds them',
+        'tasklens checkout, or reinstall @tasklens/stack, whose stack-files folder holds them',
     );
   }
   const versions = JSON.parse(versionsText) as VersionsFile;
@@ -111,4 +113,29 @@ export async function resolveStackBinaries(
     throw new Error(`missing backend binaries: ${missing.join(', ')}; ${SETUP_HINT}`);
   }
   return binaries;
+}
+
+/**
+ * Gets the binaries the stack runs, once: installs Prometheus and Alertmanager (Debian packages;
+ * apt-get needs root) and builds the collector and Jaeger with Go into `$TASKLENS_CACHE_DIR/bin`,
+ * default `~/.cache/tasklens/bin`. Binaries already there are kept, so a second call does
+ * nothing. Runs scripts/ensure-binaries.sh of the stack's config files (the checkout's, or the copy
+ * the installed package ships) with bash; its progress goes to this process's stderr. This is
+ * `tasklens stack build`.
+ *
+ * @returns the script's exit code: 0 once every binary is ready
+ * @throws Error when bash cannot be started
+ *
+ * @example
+ * ```ts
+ * if ((await buildStackBinaries()) !== 0) throw new Error('the stack binaries are missing');
+ * const stack = await startStack();
+ * ```
+ */
+export function buildStackBinaries(): Promise<number> {
+  return new Promise((resolveCode, reject) => {
+    const child = spawn('bash', [ensureBinariesScript()], { stdio: ['ignore', 2, 2] });
+    child.once('error', (error) => reject(new Error(`cannot run bash: ${error.message}`)));
+    child.once('exit', (code) => resolveCode(code ?? 1));
+  });
 }

@@ -2,11 +2,10 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
 import { resolveStackBinaries } from './binaries.js';
 import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
-import { defaultStackStateDir, locateStackFiles } from './stack-files.js';
+import { defaultStackStateDir, stackFilesDir } from './stack-files.js';
 import type {
   ComponentContext,
   ComponentDefinition,
@@ -32,17 +31,14 @@ const STATE_FILE = 'stack.json';
 const LOG_TAIL_LINES = 30;
 
 /**
- * The tasklens repository this module belongs to when it runs from a checkout (src/stack and
- * dist/stack sit at the same depth). An installed package reads its own copy of the config files
- * instead (see `locateStackFiles`).
- */
-export function defaultRepoDir(): string {
-  return fileURLToPath(new URL('../../../../', import.meta.url));
-}
-
-/**
- * Default state directory: `<repository>/.tasklens/stack` in a tasklens checkout; for an
- * installed @tasklens/cli `$XDG_STATE_HOME/tasklens/stack`, else `~/.local/state/tasklens/stack`.
+ * Default state directory of {@link startStack}: `<repository>/.tasklens/stack` in a tasklens
+ * checkout; for an installed @tasklens/stack `$XDG_STATE_HOME/tasklens/stack`, else
+ * `~/.local/state/tasklens/stack`.
+ *
+ * @example
+ * ```ts
+ * const status = await stackStatus(defaultStateDir());
+ * ```
  */
 export function defaultStateDir(): string {
   return defaultStackStateDir();
@@ -209,7 +205,7 @@ async function startComponent(
  * ```
  */
 export async function startStack(options: StartStackOptions = {}): Promise<RunningStack> {
-  const repoDir = resolve(options.repoDir ?? locateStackFiles().dir);
+  const repoDir = resolve(options.repoDir ?? stackFilesDir());
   const stateDir = resolve(options.stateDir ?? defaultStateDir());
   const ports: StackPorts = { ...DEFAULT_STACK_PORTS, ...options.ports };
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;

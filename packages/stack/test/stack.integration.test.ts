@@ -6,13 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { stackStatus, startStack, stopStack } from '../src/stack/stack.js';
+import { stackPortsFrom } from '../src/components.js';
+import { stackStatus, startStack, stopStack } from '../src/stack.js';
+import type { RunningStack, StackComponentState } from '../src/types.js';
 import { eventually } from './support/eventually.js';
-import type { RunningStack, StackComponentState } from '../src/stack/types.js';
-import { testStackPorts } from './support/test-ports.js';
 
 // Below the ephemeral port range, apart from the other test files' stacks.
-const PORTS = testStackPorts(21000);
+const PORTS = stackPortsFrom(21000);
 
 const SERVICE_NAME = 'tasklens-stack-test';
 const INSTANCE_ID = `instance-${randomBytes(4).toString('hex')}`;

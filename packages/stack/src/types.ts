@@ -62,8 +62,8 @@ export interface StartStackOptions {
   stateDir?: string;
   /**
    * The folder holding otel-collector.yaml and deploy/: a tasklens checkout, or the `stack-files`
-   * folder an installed @tasklens/cli ships. Default: the checkout this package runs from, else
-   * the installed package's copy.
+   * folder an installed @tasklens/stack ships. Default: {@link stackFilesDir}, the checkout this
+   * package runs from, else the installed package's copy.
    */
   repoDir?: string;
   /** Ports to use instead of the defaults, field by field. */

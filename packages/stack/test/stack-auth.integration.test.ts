@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startStack, stopStack } from '../src/stack/stack.js';
-import type { RunningStack } from '../src/stack/types.js';
-import { testStackPorts } from './support/test-ports.js';
+import { stackPortsFrom } from '../src/components.js';
+import { startStack, stopStack } from '../src/stack.js';
+import type { RunningStack } from '../src/types.js';
 
 // Below the ephemeral port range, apart from the other test files' stacks.
-const PORTS = testStackPorts(21100);
+const PORTS = stackPortsFrom(21100);
 
 const TOKEN = randomBytes(16).toString('hex');
 

@@ -4,7 +4,7 @@ import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Folder of an installed @tasklens/cli that holds the stack's config files: otel-collector.yaml,
+ * Folder of an installed @tasklens/stack that holds the stack's config files: otel-collector.yaml,
  * deploy/ (versions, collector manifest and auth, Jaeger, Prometheus config and rules,
  * Alertmanager) and scripts/ensure-binaries.sh, laid out as at the repository's root. The
  * package's `prepack` script copies them there from the repository, which stays their one source.
@@ -14,25 +14,25 @@ export const PACKAGED_STACK_FILES_DIR = 'stack-files';
 /** Where the native stack reads its config files from. */
 export interface StackFilesLocation {
   /**
-   * `repository`: this package runs from a tasklens checkout (packages/cli), so the repository's
-   * own files are used; `package`: an installed @tasklens/cli, with the copy it ships.
+   * `repository`: this package runs from a tasklens checkout (packages/stack), so the repository's
+   * own files are used; `package`: an installed @tasklens/stack, with the copy it ships.
    */
   source: 'repository' | 'package';
   /** Holds otel-collector.yaml, deploy/ and scripts/ensure-binaries.sh. */
   dir: string;
 }
 
-/** The @tasklens/cli package folder (src/stack and dist/stack sit at the same depth). */
-function cliPackageDir(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+/** The @tasklens/stack package folder (src/ and dist/ sit at the same depth). */
+function stackPackageDir(): string {
+  return fileURLToPath(new URL('../', import.meta.url));
 }
 
 /**
- * Finds the stack's config files: the repository's when this package is the packages/cli folder
+ * Finds the stack's config files: the repository's when this package is the packages/stack folder
  * of a tasklens checkout (so a copy left by an interrupted `npm pack` never shadows them), else
  * the copy the installed package ships in {@link PACKAGED_STACK_FILES_DIR}.
  */
-export function locateStackFiles(packageDir: string = cliPackageDir()): StackFilesLocation {
+export function locateStackFiles(packageDir: string = stackPackageDir()): StackFilesLocation {
   const repository = dirname(dirname(packageDir));
   if (
     basename(dirname(packageDir)) === 'packages' &&
@@ -41,6 +41,20 @@ export function locateStackFiles(packageDir: string = cliPackageDir()): StackFil
     return { source: 'repository', dir: repository };
   }
   return { source: 'package', dir: join(packageDir, PACKAGED_STACK_FILES_DIR) };
+}
+
+/**
+ * The folder the native stack reads its config files from unless told otherwise (the `repoDir`
+ * default of `startStack`): the root of the tasklens checkout this package runs from, else the
+ * `stack-files` folder of the installed @tasklens/stack.
+ *
+ * @example
+ * ```ts
+ * console.log(`config files: ${stackFilesDir()}/otel-collector.yaml and deploy/`);
+ * ```
+ */
+export function stackFilesDir(): string {
+  return locateStackFiles().dir;
 }
 
 /**

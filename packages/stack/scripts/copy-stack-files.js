@@ -1,5 +1,6 @@
-// `prepack` of @tasklens/cli: copies the files `tasklens stack up|build` reads from the repository
-// into packages/cli/stack-files (git-ignored), laid out as at the repository's root, so that the
+// `prepack` of @tasklens/stack: copies the files the native stack (`startStack`,
+// `buildStackBinaries`, so `tasklens stack up|build`) reads from the repository into
+// packages/stack/stack-files (git-ignored), laid out as at the repository's root, so that the
 // installed package can run the stack. The repository stays their one source; `postpack` runs this
 // with --remove to delete the copy again. Tests of the files (promtool tests, deploy/test) and the
 // Docker-only files (docker-compose.yml, Grafana) are not shipped.

@@ -1,15 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-
-import { expectedBinaryPaths, SETUP_HINT } from '../src/stack/binaries.js';
-import { defaultRepoDir } from '../src/stack/stack.js';
 // Compose files are YAML 1.1; js-yaml reads them as Compose does, anchors included.
 import { load } from 'js-yaml';
 
+import { expectedBinaryPaths, SETUP_HINT } from '../src/binaries.js';
+
 // deploy/versions.json is the one source of truth; the files that cannot read it must agree.
-const repoDir = defaultRepoDir();
+const repoDir = fileURLToPath(new URL('../../../', import.meta.url));
 const read = (path: string): string => readFileSync(join(repoDir, path), 'utf8');
 
 interface Versions {

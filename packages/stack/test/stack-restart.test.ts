@@ -1,15 +1,15 @@
 /*
  * restartStackComponent's refusals, on a hand-written state directory (no binaries, no ports):
  * its successful restarts of the collector, Jaeger and Prometheus are exercised by the chaos
- * suite (chaos-end-to-end.test.ts).
+ * suite (packages/cli/test/chaos-end-to-end.test.ts).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { processStartTicks } from '../src/stack/process-control.js';
-import { restartStackComponent } from '../src/stack/stack.js';
-import { testStackPorts } from './support/test-ports.js';
+import { stackPortsFrom } from '../src/components.js';
+import { processStartTicks } from '../src/process-control.js';
+import { restartStackComponent } from '../src/stack.js';
 
 let stateDir: string;
 
@@ -37,7 +37,7 @@ describe('restartStackComponent', () => {
       version: 1,
       startedAt: new Date().toISOString(),
       // Never listened on: the refusal comes before anything starts.
-      ports: testStackPorts(21700),
+      ports: stackPortsFrom(21700),
       components: [
         {
           name: 'collector',

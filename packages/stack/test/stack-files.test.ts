@@ -1,27 +1,29 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
-import { defaultRepoDir } from '../src/stack/stack.js';
 import {
   defaultStackStateDir,
   ensureBinariesScript,
   locateStackFiles,
-} from '../src/stack/stack-files.js';
+  stackFilesDir,
+} from '../src/stack-files.js';
 
 describe('where the stack finds its config files and keeps its state', () => {
-  it('uses the repository when the package is its packages/cli folder', () => {
-    const repository = resolve(defaultRepoDir());
+  it('uses the repository when the package is its packages/stack folder', () => {
+    const repository = resolve(fileURLToPath(new URL('../../../', import.meta.url)));
     const location = locateStackFiles();
     expect(location).toEqual({ source: 'repository', dir: repository });
+    expect(stackFilesDir()).toBe(repository);
     expect(defaultStackStateDir(location)).toBe(join(repository, '.tasklens', 'stack'));
     expect(ensureBinariesScript(location)).toBe(join(repository, 'scripts', 'ensure-binaries.sh'));
   });
 
   it('uses the copy an installed package ships, and the user state directory', () => {
     const project = mkdtempSync(join(tmpdir(), 'tasklens-stack-files-'));
-    const installed = join(project, 'node_modules', '@tasklens', 'cli');
+    const installed = join(project, 'node_modules', '@tasklens', 'stack');
     mkdirSync(join(installed, 'stack-files', 'deploy'), { recursive: true });
     writeFileSync(join(installed, 'stack-files', 'deploy', 'versions.json'), '{}');
     const location = locateStackFiles(installed);

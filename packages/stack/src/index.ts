@@ -1,0 +1,24 @@
+export {
+  startStack,
+  stopStack,
+  stackStatus,
+  restartStackComponent,
+  defaultStateDir,
+} from './stack.js';
+export { stackPortsFrom } from './components.js';
+export { buildStackBinaries } from './binaries.js';
+export { stackFilesDir } from './stack-files.js';
+export type {
+  RestartComponentOptions,
+  RunningStack,
+  StackBinaries,
+  StackComponentName,
+  StackComponentState,
+  StackComponentStatus,
+  StackEndpoints,
+  StackPorts,
+  StackStatus,
+  StartStackOptions,
+  StopStackResult,
+  StoppedComponent,
+} from './types.js';

@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+import {
+  DEFAULT_STACK_PORTS,
+  nativeAlertmanagerConfig,
+  nativePrometheusConfig,
+} from '../src/components.js';
+
+const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('nativePrometheusConfig', () => {
+  const source = [
+    'global:',
+    '  scrape_interval: 15s',
+    '  evaluation_interval: 15s',
+    'rule_files:',
+    '  - rules/*.yml',
+    'alerting:',
+    '  alertmanagers:',
+    '    - static_configs:',
+    '        - targets: [alertmanager:9093]',
+    'scrape_configs:',
+    '  - job_name: prometheus',
+    '    static_configs:',
+    '      - targets: [localhost:9090]',
+    '  - job_name: otel-collector',
+    '    static_configs:',
+    '      - targets: [otel-collector:8888]',
+    '  - job_name: jaeger',
+    '    static_configs:',
+    '      - targets: [jaeger:14269]',
+    '',
+  ].join('\n');
+
+  it('points targets at loopback ports and the rules glob at the repository', () => {
+    const ports = {
+      ...DEFAULT_STACK_PORTS,
+      prometheus: 1,
+      collectorTelemetry: 2,
+      jaegerTelemetry: 3,
+      alertmanager: 4,
+    };
+    const config = nativePrometheusConfig(source, ports, '/repo/deploy/prometheus/rules');
+    expect(config).toContain('- "/repo/deploy/prometheus/rules/*.yml"');
+    expect(config).toContain('targets: [127.0.0.1:1]');
+    expect(config).toContain('targets: [127.0.0.1:2]');
+    expect(config).toContain('targets: [127.0.0.1:3]');
+    expect(config).toContain('targets: [127.0.0.1:4]');
+    expect(config).toContain('scrape_interval: 15s');
+  });
+
+  it('sets the intervals and adds rule files only when asked', () => {
+    const config = nativePrometheusConfig(source, DEFAULT_STACK_PORTS, '/rules', {
+      evaluationInterval: '1s',
+      extraRuleFiles: ['/tmp/test-thresholds.yml'],
+    });
+    expect(config).toContain('  scrape_interval: 1s\n  evaluation_interval: 1s\n');
+    expect(config).toContain('rule_files:\n  - "/rules/*.yml"\n  - "/tmp/test-thresholds.yml"\n');
+    expect(() =>
+      nativePrometheusConfig(source, DEFAULT_STACK_PORTS, '/r', { evaluationInterval: 'fast' }),
+    ).toThrow('evaluationInterval must be a duration');
+  });
+
+  it('rewrites every target of the shipped prometheus.yml', () => {
+    const shipped = readFileSync(
+      join(REPOSITORY, 'deploy', 'prometheus', 'prometheus.yml'),
+      'utf8',
+    );
+    const config = nativePrometheusConfig(shipped, DEFAULT_STACK_PORTS, '/rules', {
+      evaluationInterval: '1s',
+    });
+    const targets = [...config.matchAll(/targets: \[([^\]]*)\]/g)].map((match) => match[1]);
+    expect(targets).toEqual([
+      '127.0.0.1:9093',
+      '127.0.0.1:9090',
+      '127.0.0.1:8888',
+      '127.0.0.1:14269',
+    ]);
+  });
+
+  it('keeps the shipped out-of-order window, so late (spooled) samples are accepted natively too', () => {
+    const shipped = readFileSync(
+      join(REPOSITORY, 'deploy', 'prometheus', 'prometheus.yml'),
+      'utf8',
+    );
+    const config = nativePrometheusConfig(shipped, DEFAULT_STACK_PORTS, '/rules');
+    expect(config).toMatch(/^storage:\n {2}tsdb:\n {4}out_of_order_time_window: 24h$/m);
+  });
+
+  it('fails when the file no longer has a target it rewrites', () => {
+    expect(() =>
+      nativePrometheusConfig(source.replace('jaeger:14269', 'jaeger:1'), DEFAULT_STACK_PORTS, '/r'),
+    ).toThrow('no longer contains "jaeger:14269"');
+  });
+});
+
+describe('nativeAlertmanagerConfig', () => {
+  const shipped = readFileSync(
+    join(REPOSITORY, 'deploy', 'alertmanager', 'alertmanager.yml'),
+    'utf8',
+  );
+
+  it('keeps the shipped file as is by default', () => {
+    expect(nativeAlertmanagerConfig(shipped)).toBe(
+      shipped.replace('url: http://127.0.0.1:9094/alerts', 'url: "http://127.0.0.1:9094/alerts"'),
+    );
+  });
+
+  it('sets the webhook URL and the grouping delays it is given', () => {
+    const config = nativeAlertmanagerConfig(shipped, {
+      alertWebhookUrl: 'http://127.0.0.1:45555/hook?x=1',
+      alertGroupWait: '1s',
+      alertGroupInterval: '2s',
+    });
+    expect(config).toContain('url: "http://127.0.0.1:45555/hook?x=1"');
+    expect(config).not.toContain('url: http://127.0.0.1:9094');
+    expect(config).toContain('group_wait: 1s');
+    expect(config).toContain('group_interval: 2s');
+    expect(config).toContain('repeat_interval: 4h');
+  });
+
+  it('refuses what Alertmanager cannot use and a file without the URL', () => {
+    expect(() => nativeAlertmanagerConfig(shipped, { alertWebhookUrl: 'ftp://x/' })).toThrow(
+      'must be an http(s) URL',
+    );
+    expect(() => nativeAlertmanagerConfig(shipped, { alertGroupWait: '1 second' })).toThrow(
+      'alertGroupWait must be a duration',
+    );
+    expect(() =>
+      nativeAlertmanagerConfig(
+        shipped.replace('url: http://127.0.0.1:9094', 'url: http://127.0.0.1:9095'),
+      ),
+    ).toThrow('no longer contains "url: http://127.0.0.1:9094/alerts"');
+  });
+});
