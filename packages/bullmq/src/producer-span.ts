@@ -1,8 +1,8 @@
 import { diag } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
-import { ATTR_TASK_ID, sendTask } from '@tasklens/core';
+import { ATTR_MESSAGING_MESSAGE_ID, ATTR_TASK_ID, sendTask } from '@tasklens/core';
 import type { SendTaskOptions, TaskCarrier } from '@tasklens/core';
-import { ATTR_MESSAGING_MESSAGE_ID, resolveTaskName } from '@tasklens/core/adapter';
+import { resolveTaskName } from '@tasklens/core/adapter';
 import { MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { JobDescription, ProducerOptions } from './types.js';
 

@@ -13,14 +13,4 @@ export { resolveTaskName } from './task-name.js';
 export type { TaskNameOption } from './task-name.js';
 export { isPromiseLike } from './promise-like.js';
 export { NEVER_ABORTED, NON_RECORDING_SPAN } from './uninstrumented.js';
-export {
-  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_MESSAGING_MESSAGE_ID,
-  ATTR_MESSAGING_OPERATION_NAME,
-  ATTR_MESSAGING_OPERATION_TYPE,
-  ATTR_MESSAGING_SYSTEM,
-  MESSAGING_OPERATION_TYPE_PROCESS,
-  MESSAGING_OPERATION_TYPE_SEND,
-} from './semconv.js';
 export type { RunTaskAttemptOptions, TaskAttemptOptions } from './types.js';

@@ -1,9 +1,8 @@
 import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ENQUEUED_AT_KEY, isTelemetryActive } from '@tasklens/core';
+import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, ENQUEUED_AT_KEY, isTelemetryActive } from '@tasklens/core';
 import type { TaskContext } from '@tasklens/core';
 import {
-  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
   LimitedWarning,
   NEVER_ABORTED,
   NON_RECORDING_SPAN,

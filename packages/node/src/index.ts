@@ -9,3 +9,5 @@ export type {
   TelemetryOptions,
   TracesExporterName,
 } from './types.js';
+export { SPOOL_METRICS } from './spool-metric-names.js';
+export type { SpoolEvent, SpoolMetricName, SpoolSignal } from './spool-metric-names.js';

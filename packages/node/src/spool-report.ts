@@ -1,5 +1,7 @@
 import type { Counter, Meter } from '@opentelemetry/api';
 import type { SpoolEntry } from './spool-directory.js';
+import { SPOOL_METRICS } from './spool-metric-names.js';
+import type { SpoolEvent, SpoolSignal } from './spool-metric-names.js';
 import { reportProblem } from './report.js';
 
 /** Why spooled telemetry was dropped: the label of the dropped counters. */
@@ -26,16 +28,11 @@ interface SignalCounters {
   dropped: Counter;
 }
 
-function createCounters(
-  meter: Meter,
-  what: 'spans' | 'metric_exports',
-  unit: string,
-  described: string,
-): SignalCounters {
-  const counter = (name: keyof SignalCounters, description: string): Counter =>
-    meter.createCounter(`tasklens.spool.${what}.${name}`, {
+function createCounters(meter: Meter, what: SpoolSignal, described: string): SignalCounters {
+  const counter = (event: SpoolEvent, description: string): Counter =>
+    meter.createCounter(SPOOL_METRICS[what][event].name, {
       description: `${described} ${description}`,
-      unit,
+      unit: SPOOL_METRICS[what][event].unit,
     });
   return {
     spooled: counter(
@@ -60,8 +57,8 @@ export class SpoolReport {
 
   /** Creates the counters on `meter`. */
   observeWith(meter: Meter): void {
-    this.spans = createCounters(meter, 'spans', '{span}', 'Spans');
-    this.metricExports = createCounters(meter, 'metric_exports', '{export}', 'Metric exports');
+    this.spans = createCounters(meter, 'spans', 'Spans');
+    this.metricExports = createCounters(meter, 'metric_exports', 'Metric exports');
   }
 
   /** The directory could not be created: one line now, and later drops go uncommented. */

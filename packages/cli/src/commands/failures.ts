@@ -6,6 +6,14 @@ import { formatDuration, parseDuration } from '../duration.js';
 import { JaegerClient } from '../jaeger-client.js';
 import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import { UsageError } from '../usage-error.js';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_MESSAGING_DESTINATION_NAME,
+  ATTR_TASK_ATTEMPT,
+  ATTR_TASK_NAME,
+  ATTR_TASK_OUTCOME,
+  ATTR_TASK_RETRYING,
+} from '@tasklens/core';
 
 const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
 
@@ -104,15 +112,15 @@ function optionalString(value: unknown): string | undefined {
 }
 
 function toFailure(trace: JaegerTrace, span: JaegerSpan, client: JaegerClient): TaskFailure {
-  const attempt = tag(span, 'task.attempt');
+  const attempt = tag(span, ATTR_TASK_ATTEMPT);
   return {
     time: new Date(span.startTime / 1000).toISOString(),
     service: trace.processes[span.processID]?.serviceName ?? 'unknown',
-    task: optionalString(tag(span, 'task.name')) ?? 'unknown',
-    queue: optionalString(tag(span, 'messaging.destination.name')),
+    task: optionalString(tag(span, ATTR_TASK_NAME)) ?? 'unknown',
+    queue: optionalString(tag(span, ATTR_MESSAGING_DESTINATION_NAME)),
     attempt: attempt === undefined ? undefined : Number(attempt),
-    retrying: tag(span, 'task.retrying') === true,
-    errorType: optionalString(tag(span, 'error.type')),
+    retrying: tag(span, ATTR_TASK_RETRYING) === true,
+    errorType: optionalString(tag(span, ATTR_ERROR_TYPE)),
     message: optionalString(tag(span, 'otel.status_description')),
     durationMs: span.duration / 1000,
     traceId: span.traceID,
@@ -127,7 +135,7 @@ const FAILED_OUTCOMES = ['failure', 'timeout'];
 
 function isFailedTaskSpan(span: JaegerSpan, task: string | undefined): boolean {
   const errorStatus = tag(span, 'error') === true || tag(span, 'otel.status_code') === 'ERROR';
-  const taskName = tag(span, 'task.name');
+  const taskName = tag(span, ATTR_TASK_NAME);
   return errorStatus && taskName !== undefined && (task === undefined || taskName === task);
 }
 
@@ -140,8 +148,8 @@ async function findFailures(options: FailuresArguments): Promise<TaskFailure[]> 
   const seen = new Set<string>();
   for (const service of services) {
     for (const outcome of FAILED_OUTCOMES) {
-      const tags: Record<string, string> = { 'task.outcome': outcome };
-      if (options.task !== undefined) tags['task.name'] = options.task;
+      const tags: Record<string, string> = { [ATTR_TASK_OUTCOME]: outcome };
+      if (options.task !== undefined) tags[ATTR_TASK_NAME] = options.task;
       const traces = await client.findTraces(
         service,
         tags,

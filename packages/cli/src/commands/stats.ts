@@ -5,6 +5,7 @@ import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { UsageError } from '../usage-error.js';
+import { ATTR_TASK_NAME, ATTR_TASK_OUTCOME, prometheusLabel, TASK_METRICS } from '@tasklens/core';
 
 const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
@@ -59,26 +60,31 @@ function growth(series: string, window: string): string {
   return `((last_over_time(${series}[${window}]) - ${series} offset ${window}) or last_over_time(${series}[${window}]))`;
 }
 
+const TASK_NAME = prometheusLabel(ATTR_TASK_NAME);
+const TASK_OUTCOME = prometheusLabel(ATTR_TASK_OUTCOME);
+const { duration, waitDuration, lastSuccess } = TASK_METRICS;
+
 /** The PromQL of each column over a window such as `3600s`, optionally for one task. */
 export function statsQueries(
   window: string,
   task: string | undefined,
 ): Record<StatsColumn, string> {
-  const taskMatcher = task === undefined ? 'task_name!=""' : `task_name=${JSON.stringify(task)}`;
+  const taskMatcher =
+    task === undefined ? `${TASK_NAME}!=""` : `${TASK_NAME}=${JSON.stringify(task)}`;
   const all = selector(taskMatcher);
-  const failed = selector('task_outcome=~"failure|timeout"', taskMatcher);
+  const failed = selector(`${TASK_OUTCOME}=~"failure|timeout"`, taskMatcher);
   const seconds = Number.parseInt(window, 10);
   const runs = (matchers: string): string =>
-    `sum by (task_name) (${growth(`task_duration_seconds_count${matchers}`, window)})`;
+    `sum by (${TASK_NAME}) (${growth(`${duration.prometheusName}_count${matchers}`, window)})`;
   const p95 = (histogram: string): string =>
-    `histogram_quantile(0.95, sum by (task_name, le) (${growth(`${histogram}_bucket${all}`, window)}))`;
+    `histogram_quantile(0.95, sum by (${TASK_NAME}, le) (${growth(`${histogram}_bucket${all}`, window)}))`;
   return {
     runs: runs(all),
     ratePerSecond: `${runs(all)} / ${seconds}`,
     failurePercent: `100 * (${runs(failed)} or (${runs(all)} * 0)) / ${runs(all)}`,
-    p95DurationSeconds: p95('task_duration_seconds'),
-    p95WaitSeconds: p95('task_wait_duration_seconds'),
-    lastSuccessAgeSeconds: `time() - max by (task_name) (max_over_time(task_last_success_seconds${all}[${window}]))`,
+    p95DurationSeconds: p95(duration.prometheusName),
+    p95WaitSeconds: p95(waitDuration.prometheusName),
+    lastSuccessAgeSeconds: `time() - max by (${TASK_NAME}) (max_over_time(${lastSuccess.prometheusName}${all}[${window}]))`,
   };
 }
 
@@ -128,7 +134,7 @@ export async function collectStats(
   const byTask = new Map<string, TaskStats>();
   queries.forEach(([column], index) => {
     for (const sample of results[index]) {
-      const name = sample.labels.task_name ?? '';
+      const name = sample.labels[TASK_NAME] ?? '';
       const row = byTask.get(name) ?? {
         task: name,
         runs: null,
