@@ -1,6 +1,10 @@
 import type { Span } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
-import { ATTR_MESSAGING_CONSUMER_GROUP_NAME, ENQUEUED_AT_KEY, isTelemetryActive } from '@tasklens/core';
+import {
+  ATTR_MESSAGING_CONSUMER_GROUP_NAME,
+  ENQUEUED_AT_KEY,
+  isTelemetryActive,
+} from '@tasklens/core';
 import type { TaskContext } from '@tasklens/core';
 import {
   LimitedWarning,
