@@ -1,20 +1,15 @@
 import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import type { Attributes } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
 import { resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { ConsumeMessage } from 'amqplib';
 import { Delivery } from './delivery.js';
 import type { ChannelDeliveries } from './delivery.js';
-import { attemptOf, deadLetterAttributes, messageIdOf } from './delivery-headers.js';
+import { describeDelivery } from './delivery-headers.js';
 import { consumerSettings } from './instrumentation-settings.js';
 import type { InstrumentationSettings } from './instrumentation-settings.js';
 import type { MessageHandler, WrappableChannel } from './internal-types.js';
-import {
-  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
-  ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
-  MESSAGING_SYSTEM_RABBITMQ,
-} from './semconv.js';
+import { MESSAGING_SYSTEM_RABBITMQ } from './semconv.js';
 import type { TaskConsumerOptions } from './types.js';
 
 const consumerOptions = new WeakMap<MessageHandler, TaskConsumerOptions>();
@@ -40,21 +35,14 @@ function startAttempt(
   queue: string,
   message: ConsumeMessage,
 ): TaskAttempt {
-  const { fields, properties } = message;
-  const headers: unknown = properties.headers;
-  const attributes: Attributes = {
-    [ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY]: fields.routingKey,
-    [ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG]: fields.deliveryTag,
-  };
-  const deadLetter = deadLetterAttributes(headers);
-  if (deadLetter !== undefined) Object.assign(attributes, deadLetter);
+  const { id, attempt, carrier, attributes } = describeDelivery(message);
   const options: TaskAttemptOptions = {
     name: resolveTaskName(settings.taskName, queue, message, queue),
     queue,
     system: MESSAGING_SYSTEM_RABBITMQ,
-    id: messageIdOf(properties),
-    attempt: attemptOf(headers, fields.redelivered === true),
-    carrier: headers,
+    id,
+    attempt,
+    carrier,
     traceMode: settings.traceMode,
     expectedErrors: settings.expectedErrors,
     attributes,
@@ -89,12 +77,8 @@ function instrumentedHandler(
         queue,
         attempt,
         settings.settleTimeoutMs,
-        deliveries,
+        noAck ? undefined : deliveries,
       );
-      if (!noAck) {
-        deliveries.add(delivery);
-        delivery.awaitSettlement();
-      }
     } catch (error) {
       diag.error('tasklens: could not start the span of a delivery', error);
       return onMessage(message);

@@ -1,5 +1,8 @@
 import type { Attributes } from '@opentelemetry/api';
+import type { ConsumeMessage } from 'amqplib';
 import {
+  ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
+  ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG,
   ATTR_TASK_DEAD_LETTER_COUNT,
   ATTR_TASK_DEAD_LETTER_EXCHANGE,
   ATTR_TASK_DEAD_LETTER_QUEUE,
@@ -37,7 +40,7 @@ function nameOf(value: unknown): string | undefined {
  * (attempt = count + 1); otherwise AMQP only says whether the message was delivered before,
  * so a redelivery is attempt 2 (at least).
  */
-export function attemptOf(headers: unknown, redelivered: boolean): number {
+function attemptOf(headers: unknown, redelivered: boolean): number {
   const deliveryCount = countOf(ownValue(headers, 'x-delivery-count'));
   if (deliveryCount !== undefined) return deliveryCount + 1;
   return redelivered ? 2 : 1;
@@ -47,7 +50,7 @@ export function attemptOf(headers: unknown, redelivered: boolean): number {
  * Span attributes describing the latest dead-lettering of a message, from the first entry of
  * its `x-death` header (RabbitMQ puts the most recent first); `undefined` when there is none.
  */
-export function deadLetterAttributes(headers: unknown): Attributes | undefined {
+function deadLetterAttributes(headers: unknown): Attributes | undefined {
   const deaths = ownValue(headers, 'x-death');
   if (!Array.isArray(deaths) || deaths.length === 0) return undefined;
   const latest: unknown = deaths[0];
@@ -64,8 +67,36 @@ export function deadLetterAttributes(headers: unknown): Attributes | undefined {
 }
 
 /** The message id of a delivery's properties, when it is a usable string. */
-export function messageIdOf(properties: unknown): string | undefined {
+function messageIdOf(properties: unknown): string | undefined {
   return nameOf(ownValue(properties, 'messageId'));
+}
+
+/** What a delivery says about itself, read defensively from its fields, properties and headers. */
+export interface DeliveryFacts {
+  id: string | undefined;
+  attempt: number;
+  /** The headers, where the carrier travels. */
+  carrier: unknown;
+  /** Routing key, delivery tag and the latest dead-lettering. */
+  attributes: Attributes;
+}
+
+/** The facts of one delivery its attempt is started from. */
+export function describeDelivery(message: ConsumeMessage): DeliveryFacts {
+  const { fields, properties } = message;
+  const headers: unknown = properties.headers;
+  const attributes: Attributes = {
+    [ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY]: fields.routingKey,
+    [ATTR_MESSAGING_RABBITMQ_MESSAGE_DELIVERY_TAG]: fields.deliveryTag,
+  };
+  const deadLetter = deadLetterAttributes(headers);
+  if (deadLetter !== undefined) Object.assign(attributes, deadLetter);
+  return {
+    id: messageIdOf(properties),
+    attempt: attemptOf(headers, fields.redelivered === true),
+    carrier: headers,
+    attributes,
+  };
 }
 
 /** Whether `assertQueue` options declare a dead-letter exchange. */

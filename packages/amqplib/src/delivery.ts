@@ -8,18 +8,25 @@ import type { TaskAttempt } from '@tasklens/core/adapter';
  * still nack it: the attempt waits for that settlement.
  */
 export class Delivery extends SettledAttempt {
+  /**
+   * `channel` is where the delivery awaits its settlement; none for a `noAck` consumer, whose
+   * attempt ends with the handler.
+   */
   constructor(
     readonly tag: number,
     readonly queue: string,
     attempt: TaskAttempt,
     settleTimeoutMs: number,
-    private readonly channel: ChannelDeliveries,
+    private readonly channel: ChannelDeliveries | undefined,
   ) {
     super(attempt, { settleTimeoutMs, settleAfterHandlerError: true });
+    if (channel === undefined) return;
+    channel.add(this);
+    this.awaitSettlement();
   }
 
   protected override ended(): void {
-    this.channel.forget(this);
+    this.channel?.forget(this);
   }
 }
 

@@ -43,14 +43,20 @@ export class Delivery extends SettledAttempt {
   clientTerm!: JsMsg['term'];
   clientWorking!: JsMsg['working'];
 
+  /**
+   * With `explicitAck` (JetStream's AckPolicy explicit), watches the message's settlement calls
+   * and keeps the attempt open until it is settled; otherwise the attempt ends with the handler.
+   */
   constructor(
     attempt: TaskAttempt,
     private readonly msg: JsMsg,
     private readonly autoAck: boolean,
+    explicitAck: boolean,
     lastDelivery: boolean,
     settleTimeoutMs: number,
   ) {
     super(attempt, { settleTimeoutMs, lastDelivery, settleAfterHandlerError: false });
+    if (explicitAck && this.watch()) this.awaitSettlement();
   }
 
   /**
@@ -58,7 +64,7 @@ export class Delivery extends SettledAttempt {
    * are shared by all messages: each finds its delivery under a symbol-keyed property. Returns
    * false when the message cannot be watched (its settlement then goes unseen).
    */
-  watch(): boolean {
+  private watch(): boolean {
     const msg = this.msg as WatchedMsg;
     try {
       const outer = msg[DELIVERY];

@@ -67,15 +67,14 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
           ? { [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer }
           : { ...options.attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer },
     });
-    const delivery = new Delivery(
+    return new Delivery(
       attempt,
       msg,
       options.autoAck === true,
+      options.ackPolicy !== 'none',
       maxDeliver !== undefined && deliveryCount >= maxDeliver,
       settleTimeoutMsOf(options.settleTimeoutMs),
     );
-    if (options.ackPolicy !== 'none' && delivery.watch()) delivery.awaitSettlement();
-    return delivery;
   } catch (error) {
     startFailed.report(error);
     return undefined;
