@@ -11,6 +11,7 @@ const ALL = ['packages/*/test/**/*.test.ts', 'deploy/test/**/*.test.ts'];
  */
 const UNIT = [
   'packages/core/test/**/*.test.ts',
+  'packages/test-utils/test/**/*.test.ts',
   'packages/node/test/config.test.ts',
   'packages/node/test/default-diag-logger.test.ts',
   'packages/node/test/exit-hooks.test.ts',

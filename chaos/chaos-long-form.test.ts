@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { testStackPorts } from '../packages/cli/test/support/test-ports.js';
-import { requireRedis } from '../packages/bullmq/test/support/redis.js';
+import { requireRedis } from '@tasklens/test-utils';
 import { chaosOptionsFrom, LONG_FORM } from './chaos-options.js';
 import { chaosReport, verdictLine } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { dashboardPanels, dashboardQueries, substituteVariables } from './dashboard-queries.js';
+import { dashboardPanels, dashboardQueries, substituteVariables } from '@tasklens/test-utils';
 import { REPO_DIR, runTool } from './run-tool.js';
 
 interface DashboardJson {

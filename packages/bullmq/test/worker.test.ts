@@ -10,10 +10,14 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import {
+  closedPort,
+  requireRedis,
+  START_REDIS,
+  startInMemoryTelemetry,
+} from '@tasklens/test-utils';
 import { cleanUp, onCleanup, openQueue, startWorker } from './support/harness.js';
-import { requireRedis, START_REDIS, uniqueQueueName, waitUntil } from './support/redis.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { uniqueQueueName, waitUntil } from './support/queues.js';
 
 const telemetry = startInMemoryTelemetry();
 const STALLING_WORKER = fileURLToPath(new URL('./fixtures/stalling-worker.mjs', import.meta.url));

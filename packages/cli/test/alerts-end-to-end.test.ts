@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRepoDir, startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
-import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { requireRedis } from '@tasklens/test-utils';
 import { eventually } from './support/eventually.js';
 import { startNodeProcess } from './support/node-process.js';
 import type { NodeProcess } from './support/node-process.js';

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
-import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { requireRedis } from '@tasklens/test-utils';
 import { getJson, listFailures, promQuery as queryPrometheus } from './support/backend-queries.js';
 import type { PromSample } from './support/backend-queries.js';
 import { eventually } from './support/eventually.js';

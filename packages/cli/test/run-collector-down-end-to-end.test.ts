@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort } from '@tasklens/test-utils';
 import { startStack } from '../src/stack/stack.js';
 import type { RunningStack } from '../src/stack/types.js';
 import { getJson, listFailures, promQuery } from './support/backend-queries.js';

@@ -9,8 +9,7 @@ import {
   startTaskAttempt,
 } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
-import { captureDiagWarnings } from './support/diag-warnings.js';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { captureDiagWarnings, startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 const warnings = captureDiagWarnings();

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendTask, startTaskAttempt } from '@tasklens/core';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());

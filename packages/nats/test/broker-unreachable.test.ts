@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectJetStream, START_NATS } from './support/jetstream-broker.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort } from '@tasklens/test-utils';
 
 describe('a test that needs NATS', () => {
   it('fails with how to start the server when nothing listens', async () => {
