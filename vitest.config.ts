@@ -38,8 +38,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          // Unit tests share nothing outside their own process (free ports, own spool folders).
+          // Unit tests share nothing outside their own process (free ports, own spool folders),
+          // and mostly wait on child processes and timers: more files at once than the default
+          // (one fewer than the CPUs, one on a 2-CPU machine).
           fileParallelism: true,
+          maxWorkers: 4,
           include: [
             ...UNIT,
             ...INTEGRATION.map((glob) => `!${glob}`),
