@@ -3,26 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
-const ALL = ['packages/*/test/**/*.test.ts', 'deploy/test/**/*.test.ts'];
-
-/**
- * Tests that need no broker, no backend binary and no native stack, and run in seconds:
- * `npm run test:unit`. Everything else is the `integration` project.
+/*
+ * The naming rule picks the project, no file list: a test that needs a broker (Redis, RabbitMQ,
+ * NATS), a backend binary (collector, Prometheus, Jaeger, promtool, amtool, Alertmanager) or the
+ * native stack is named `*.integration.test.ts`; any other `*.test.ts` is a unit test, runs in
+ * seconds with none of them, and belongs to `npm run test:unit` (`--project unit`).
  */
-const UNIT = [
-  'packages/core/test/**/*.test.ts',
-  'packages/node/test/config.test.ts',
-  'packages/node/test/default-diag-logger.test.ts',
-  'packages/node/test/exit-hooks.test.ts',
-  'packages/node/test/spool-directory.test.ts',
-  'packages/node/test/start-telemetry.test.ts',
-  'packages/amqplib/test/instrument-channel.test.ts',
-  'packages/nats/test/open-deliveries.test.ts',
-  'packages/cli/test/cli-arguments.test.ts',
-  'packages/cli/test/chaos-settings.test.ts',
-  'packages/cli/test/stack-command.test.ts',
-  'packages/cli/test/stack-files.test.ts',
-];
+const TEST_FOLDERS = ['packages/*/test/**', 'deploy/test/**'];
+const UNIT = TEST_FOLDERS.map((folder) => `${folder}/*.test.ts`);
+const INTEGRATION = TEST_FOLDERS.map((folder) => `${folder}/*.integration.test.ts`);
 
 export default defineConfig({
   test: {
@@ -34,12 +23,23 @@ export default defineConfig({
     // user's own spool (tests that check the spool give each process a folder of its own).
     env: { TASKLENS_SPOOL_DIR: mkdtempSync(join(tmpdir(), 'tasklens-test-spool-')) },
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT } },
       // Negated patterns, not `exclude`: a project's exclude would replace the --exclude flags the
-      // test matrix passes.
+      // test matrix passes (scripts/test-matrix.json, through scripts/matrix.js and run-tests.js).
       {
         extends: true,
-        test: { name: 'integration', include: [...ALL, ...UNIT.map((glob) => `!${glob}`)] },
+        test: {
+          name: 'unit',
+          // Unit tests share nothing outside their own process (free ports, own spool folders),
+          // and mostly wait on child processes and timers: more files at once than the default
+          // (one fewer than the CPUs, one on a 2-CPU machine).
+          fileParallelism: true,
+          maxWorkers: 4,
+          include: [...UNIT, ...INTEGRATION.map((glob) => `!${glob}`)],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: INTEGRATION },
       },
     ],
   },

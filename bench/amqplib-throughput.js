@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import amqp from 'amqplib';
 import { instrumentChannel } from '@tasklens/amqplib';
-import { startBenchSdk } from './support/bench-sdk.js';
+import { startBenchSdk } from '@tasklens/test-utils';
 import { median, printTable } from './support/report.js';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

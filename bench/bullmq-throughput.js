@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Queue, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
-import { startBenchSdk } from './support/bench-sdk.js';
+import { startBenchSdk } from '@tasklens/test-utils';
 import { median, printTable } from './support/report.js';
 
 const connection = {

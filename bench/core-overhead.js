@@ -3,7 +3,7 @@
 // (d) runTask with no SDK registered. Run with `npm run bench` or `node bench/core-overhead.js`.
 import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { runTask } from '@tasklens/core';
-import { startBenchSdk } from './support/bench-sdk.js';
+import { startBenchSdk } from '@tasklens/test-utils';
 import { median, printTable } from './support/report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);

@@ -10,7 +10,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { processTask } from '@tasklens/nats';
-import { startBenchSdk } from './support/bench-sdk.js';
+import { startBenchSdk } from '@tasklens/test-utils';
 import { printTable } from './support/report.js';
 
 const SERVER = '127.0.0.1:4222';

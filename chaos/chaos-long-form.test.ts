@@ -4,13 +4,13 @@
  * CHAOS_* variable. Prints the per-phase table and the verdict; fails when anything was lost.
  */
 import { describe, expect, it } from 'vitest';
-import { testStackPorts } from '../packages/cli/test/support/test-ports.js';
-import { requireRedis } from '../packages/bullmq/test/support/redis.js';
+import { stackPortsFrom } from '@tasklens/stack';
+import { requireRedis } from '@tasklens/test-utils';
 import { chaosOptionsFrom, LONG_FORM } from './chaos-options.js';
 import { chaosReport, verdictLine } from './chaos-report.js';
 import { runChaos } from './chaos-run.js';
 
-const options = chaosOptionsFrom(LONG_FORM, testStackPorts(21800));
+const options = chaosOptionsFrom(LONG_FORM, stackPortsFrom(21800));
 // Traffic, outages, restarts and the telemetry waits of four phases, with room to spare.
 const RUN_LIMIT_MS =
   options.collectorOutageMs +

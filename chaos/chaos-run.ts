@@ -13,9 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { restartStackComponent, stackStatus, startStack } from '@tasklens/stack';
 import type { RunningStack, StackComponentName } from '@tasklens/stack';
-import { eventually } from '../packages/cli/test/support/eventually.js';
-import { startNodeProcess } from '../packages/cli/test/support/node-process.js';
-import type { NodeProcess } from '../packages/cli/test/support/node-process.js';
 import { findWorkerSpans, RunCounters, SPOOL_METRICS } from './backend-counts.js';
 import type { ChaosOptions } from './chaos-options.js';
 import { historyLost, phaseLost } from './chaos-result.js';
@@ -31,6 +28,8 @@ import { residentBytes } from './process-memory.js';
 import { RangeSampler } from './range-sampler.js';
 import { readAttempts, readJobs, readRecentAttempts, unsettledJobs } from './run-records.js';
 import type { AttemptRecord } from './run-records.js';
+import { eventually, startNodeProcess } from '@tasklens/test-utils';
+import type { NodeProcess } from '@tasklens/test-utils';
 
 const HERE = fileURLToPath(new URL('./', import.meta.url));
 /** The worker's BullMQ lock: a killed worker's job is found stalled about this long after. */

@@ -17,7 +17,7 @@ import {
   TASK_METRICS,
 } from '@tasklens/core';
 import { SPOOL_METRICS } from '@tasklens/node';
-import { dashboardQueries } from './dashboard-queries.js';
+import { dashboardQueries } from '@tasklens/test-utils';
 import { REPO_DIR } from './run-tool.js';
 
 const RULES_DIR = join(REPO_DIR, 'deploy/prometheus/rules');

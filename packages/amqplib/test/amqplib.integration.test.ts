@@ -8,9 +8,8 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentChannel, taskConsumer } from '@tasklens/amqplib';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { closedPort, startInMemoryTelemetry } from '@tasklens/test-utils';
 import { connectRabbitMq, runProducer, uniqueName, waitFor } from './support/rabbitmq.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
 
 const telemetry = startInMemoryTelemetry();
 let connection: ChannelModel;

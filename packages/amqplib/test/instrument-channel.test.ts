@@ -9,7 +9,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { Channel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { instrumentChannel, MessageNackedError, taskConsumer } from '@tasklens/amqplib';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());

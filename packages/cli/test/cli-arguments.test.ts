@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/main.js';
 import { formatDuration, parseDuration } from '../src/duration.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort } from '@tasklens/test-utils';
 
 async function tasklens(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startOtlpReceiver } from '../../node/test/support/otlp-receiver.js';
-import type { OtlpReceiver } from '../../node/test/support/otlp-receiver.js';
+import { startOtlpReceiver } from '@tasklens/test-utils';
+import type { OtlpReceiver } from '@tasklens/test-utils';
 import { runCli } from './support/cli-process.js';
 import type { CliRun } from './support/cli-process.js';
 

@@ -3,8 +3,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier, sendTask } from '@tasklens/core';
 import { runTaskAttempt, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskCarrier } from '@tasklens/core';
-import { captureDiagWarnings } from './support/diag-warnings.js';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { captureDiagWarnings, startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 const warnings = captureDiagWarnings();

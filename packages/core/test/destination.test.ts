@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sendTask } from '@tasklens/core';
 import { startTaskAttempt } from '@tasklens/core/adapter';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());

@@ -1,7 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { extractTaskEnv, injectTaskEnv, runTask } from '@tasklens/core';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const parentTraceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 // Set before the first task: the process's parent context is read once, lazily.

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { runTask, TaskTimeoutError } from '@tasklens/core';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());

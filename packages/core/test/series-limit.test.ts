@@ -1,8 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { afterAll, expect, it } from 'vitest';
 import { runTask } from '@tasklens/core';
-import { captureDiagWarnings } from './support/diag-warnings.js';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { captureDiagWarnings, startInMemoryTelemetry } from '@tasklens/test-utils';
 
 // Its own file: the series table is per process, and vitest gives every file a fresh one.
 const telemetry = startInMemoryTelemetry();

@@ -7,8 +7,7 @@ import { diag, SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LimitedWarning, SettledAttempt, startTaskAttempt } from '@tasklens/core/adapter';
 import type { Settlement, SettledAttemptOptions } from '@tasklens/core/adapter';
-import { captureDiagWarnings } from './support/diag-warnings.js';
-import { startInMemoryTelemetry } from './support/in-memory-telemetry.js';
+import { captureDiagWarnings, startInMemoryTelemetry } from '@tasklens/test-utils';
 
 const telemetry = startInMemoryTelemetry();
 afterAll(() => telemetry.shutdown());

@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveTaskName } from '@tasklens/core/adapter';
-import { captureDiagWarnings } from './support/diag-warnings.js';
+import { captureDiagWarnings } from '@tasklens/test-utils';
 
 afterEach(() => diag.disable());
 

@@ -3,9 +3,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { TASK_DURATION_BUCKETS } from '@tasklens/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startChild } from './support/job-process.js';
-import { startOtlpReceiver } from './support/otlp-receiver.js';
-import type { OtlpReceiver, ReceivedMetricPoint } from './support/otlp-receiver.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort, startOtlpReceiver } from '@tasklens/test-utils';
+import type { OtlpReceiver, ReceivedMetricPoint } from '@tasklens/test-utils';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

@@ -1,10 +1,9 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort, startOtlpReceiver } from '@tasklens/test-utils';
+import type { OtlpReceiver } from '@tasklens/test-utils';
 import { newSpoolDir, startChild } from './support/job-process.js';
-import { startOtlpReceiver } from './support/otlp-receiver.js';
-import type { OtlpReceiver } from './support/otlp-receiver.js';
 
 const SERVICE = 'spooled-job';
 

@@ -12,9 +12,8 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { startTelemetry, TelemetryConfigError } from '@tasklens/node';
 import type { TelemetryOptions } from '@tasklens/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startOtlpReceiver } from './support/otlp-receiver.js';
-import type { OtlpReceiver } from './support/otlp-receiver.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort, startOtlpReceiver } from '@tasklens/test-utils';
+import type { OtlpReceiver } from '@tasklens/test-utils';
 
 let receiver: OtlpReceiver;
 let stderrLines: string[];

@@ -1,7 +1,7 @@
 /*
  * restartStackComponent's refusals, on a hand-written state directory (no binaries, no ports):
  * its successful restarts of the collector, Jaeger and Prometheus are exercised by the chaos
- * suite (packages/cli/test/chaos-end-to-end.test.ts).
+ * suite (packages/cli/test/chaos-end-to-end.integration.test.ts).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

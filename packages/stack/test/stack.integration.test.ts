@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackPortsFrom } from '../src/components.js';
 import { stackStatus, startStack, stopStack } from '../src/stack.js';
 import type { RunningStack, StackComponentState } from '../src/types.js';
-import { eventually } from './support/eventually.js';
+import { eventually } from '@tasklens/test-utils';
 
 // Below the ephemeral port range, apart from the other test files' stacks.
 const PORTS = stackPortsFrom(21000);

@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Processor, WorkerOptions } from 'bullmq';
 import { taskProcessor } from '@tasklens/bullmq';
 import type { TaskProcessorOptions } from '@tasklens/bullmq';
-import { connection } from './redis.js';
+import { connection } from './queues.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 

@@ -121,8 +121,9 @@ function mustSucceed(what: string, result: CommandResult): CommandResult {
 }
 
 /**
- * Packs every workspace package (`npm pack --workspaces`, which runs the prepack of
- * @tasklens/stack that copies the stack's config files in) into a temporary folder, creates a project in another temporary
+ * Packs every published workspace package (`npm pack --workspace <name>` for each of
+ * {@link publishedPackageNames}; @tasklens/stack's prepack copies the stack's config files in) into a
+ * temporary folder, creates a project in another temporary
  * folder, outside the repository, and installs the tarballs and the line's dependencies there with
  * `npm install --prefer-offline` (the configured registry, the npm cache first). The packages must
  * be built (`npm run build`). `files` are copied into the project, as the user's own code.
@@ -136,9 +137,10 @@ export async function createScratchProject(
   }
   const env = scratchEnvironment(line);
   const tarballs = await mkdtemp(join(tmpdir(), 'tasklens-tarballs-'));
+  const workspaces = (await publishedPackageNames()).flatMap((name) => ['--workspace', name]);
   mustSucceed(
-    'npm pack --workspaces',
-    await runIn(REPOSITORY, env, 'npm', ['pack', '--workspaces', '--pack-destination', tarballs]),
+    'npm pack',
+    await runIn(REPOSITORY, env, 'npm', ['pack', ...workspaces, '--pack-destination', tarballs]),
   );
   const packed = (await readdir(tarballs)).filter((name) => name.endsWith('.tgz'));
 
@@ -171,14 +173,20 @@ export async function createScratchProject(
   };
 }
 
-/** The packages the tarballs held, as npm names them (`@tasklens/core` …), from the workspaces. */
-export async function workspacePackageNames(): Promise<string[]> {
+/**
+ * The published packages of the workspace, as npm names them (`@tasklens/core` …): those the
+ * tarballs hold. Private workspaces (test helpers, repository tooling) are never packed.
+ */
+export async function publishedPackageNames(): Promise<string[]> {
   const names: string[] = [];
   for (const folder of await readdir(join(REPOSITORY, 'packages'))) {
     const manifest = join(REPOSITORY, 'packages', folder, 'package.json');
-    if (existsSync(manifest)) {
-      names.push((JSON.parse(await readFile(manifest, 'utf8')) as { name: string }).name);
-    }
+    if (!existsSync(manifest)) continue;
+    const { name, private: isPrivate } = JSON.parse(await readFile(manifest, 'utf8')) as {
+      name: string;
+      private?: boolean;
+    };
+    if (isPrivate !== true) names.push(name);
   }
   return names;
 }

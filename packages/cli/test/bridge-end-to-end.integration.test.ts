@@ -11,12 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
-import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { eventually, requireRedis, startNodeProcess } from '@tasklens/test-utils';
+import type { NodeProcess } from '@tasklens/test-utils';
 import { getJson, listFailures, promQuery as queryPrometheus } from './support/backend-queries.js';
 import type { PromSample } from './support/backend-queries.js';
-import { eventually } from './support/eventually.js';
-import { startNodeProcess } from './support/node-process.js';
-import type { NodeProcess } from './support/node-process.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));

@@ -9,7 +9,8 @@ import { taskProcessor } from '@tasklens/bullmq';
 import { isTelemetryActive } from '@tasklens/core';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { cleanUp, openQueue, startWorker } from './support/harness.js';
-import { requireRedis, uniqueQueueName, waitUntil } from './support/redis.js';
+import { requireRedis } from '@tasklens/test-utils';
+import { uniqueQueueName, waitUntil } from './support/queues.js';
 
 beforeAll(() => requireRedis());
 afterEach(() => cleanUp());

@@ -1,9 +1,9 @@
 /*
- * The packages as users get them: every workspace packed with `npm pack` (@tasklens/stack with the
- * stack's config files, which @tasklens/cli runs for `tasklens stack`), the tarballs installed
- * into a scratch project outside the repository, and from there `npx tasklens stack up`, a BullMQ
- * producer and worker process written as the README says, their telemetry found in Jaeger and
- * Prometheus, then `npx tasklens stack status` and `down`, once per Node.js and OTel line in
+ * The packages as users get them: every published workspace packed with `npm pack` (@tasklens/stack
+ * with the stack's config files, which @tasklens/cli runs for `tasklens stack`), the tarballs
+ * installed into a scratch project outside the repository, and from there `npx tasklens stack up`,
+ * a BullMQ producer and worker process written as the README says, their telemetry found in Jaeger
+ * and Prometheus, then `npx tasklens stack status` and `down`, once per Node.js and OTel line in
  * INSTALL_LINES (see InstallLine in support/packed-install.ts): Node 20 with OTel JS 2.x, Node 24
  * with OTel JS 3.x.
  */
@@ -17,14 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopStack } from '@tasklens/stack';
 import type { StackEndpoints } from '@tasklens/stack';
-import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { eventually, requireRedis } from '@tasklens/test-utils';
 import { getJson, promQuery } from './support/backend-queries.js';
-import { eventually } from './support/eventually.js';
 import {
   createScratchProject,
   NODE_20_OTEL_2,
   node24Otel3,
-  workspacePackageNames,
+  publishedPackageNames,
 } from './support/packed-install.js';
 import type { InstallLine, ScratchProject } from './support/packed-install.js';
 import { testStackPorts } from './support/test-ports.js';
@@ -76,7 +75,7 @@ describe.each(INSTALL_LINES)(
     });
 
     it('holds every package with its README, LICENSE and CHANGELOG, and one @opentelemetry/api', async () => {
-      for (const name of await workspacePackageNames()) {
+      for (const name of await publishedPackageNames()) {
         const installed = join(project.dir, 'node_modules', name);
         const files = await readdir(installed, { recursive: true });
         expect(files, name).toEqual(

@@ -7,12 +7,11 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { closedPort, eventually } from '@tasklens/test-utils';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
 import { getJson, listFailures, promQuery } from './support/backend-queries.js';
 import { newSpoolDir, runCli } from './support/cli-process.js';
-import { eventually } from './support/eventually.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const PORTS = testStackPorts(21900);

@@ -9,7 +9,7 @@ import { headers } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { instrumentJetStream, processTask, publishTask } from '@tasklens/nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 import {
   connectJetStream,
   createStreamWithConsumer,

@@ -1,10 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/*
+ * The Grafana dashboard (deploy/grafana/dashboards/tasklens.json) as JSON: its queries, variables
+ * and links. That promtool parses every query is dashboard-queries.integration.test.ts.
+ */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { dashboardPanels, dashboardQueries, substituteVariables } from './dashboard-queries.js';
-import { REPO_DIR, runTool } from './run-tool.js';
+import { dashboardPanels, dashboardQueries, substituteVariables } from '@tasklens/test-utils';
+import { REPO_DIR } from './run-tool.js';
 
 interface DashboardJson {
   uid: string;
@@ -47,22 +50,6 @@ describe('tasklens dashboard queries', () => {
 
   it('leaves no variable unsubstituted', () => {
     for (const query of queries) expect(query.expr).not.toContain('$');
-  });
-
-  it('are valid PromQL (promtool parses each as a recording rule)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tasklens-dashboard-'));
-    try {
-      const rules = queries.map(
-        (query, index) =>
-          `      - record: dashboard_query_${index}\n        expr: ${JSON.stringify(query.expr)}\n`,
-      );
-      const file = join(dir, 'dashboard-queries.yml');
-      writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('')}`);
-      const result = runTool('promtool', ['check', 'rules', file]);
-      expect(result.status, result.output).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it('has uid tasklens-tasks and picks its data sources through variables', () => {

@@ -10,10 +10,9 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { requireRedis, startInMemoryTelemetry } from '@tasklens/test-utils';
 import { cleanUp, onCleanup, openQueue, startWorker } from './support/harness.js';
-import { requireRedis, START_REDIS, uniqueQueueName, waitUntil } from './support/redis.js';
-import { closedPort } from '../../core/test/support/closed-port.js';
+import { uniqueQueueName, waitUntil } from './support/queues.js';
 
 const telemetry = startInMemoryTelemetry();
 const STALLING_WORKER = fileURLToPath(new URL('./fixtures/stalling-worker.mjs', import.meta.url));
@@ -296,11 +295,5 @@ describe('taskProcessor', () => {
     const withoutSignal = taskProcessor((_job: Job) => Promise.resolve());
     expect(withSignal.length).toBe(3);
     expect(withoutSignal.length).toBe(2);
-  });
-});
-
-describe('the Redis check', () => {
-  it('fails with how to start Redis when none answers', async () => {
-    await expect(requireRedis(await closedPort())).rejects.toThrow(START_REDIS);
   });
 });

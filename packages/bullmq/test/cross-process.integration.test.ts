@@ -5,11 +5,11 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { requireRedis, startInMemoryTelemetry } from '@tasklens/test-utils';
 import { cleanUp, openQueue, startWorker } from './support/harness.js';
 import { produce } from './support/producer-process.js';
 import type { ProducedSpan } from './support/producer-process.js';
-import { requireRedis, uniqueQueueName, waitUntil } from './support/redis.js';
+import { uniqueQueueName, waitUntil } from './support/queues.js';
 
 const telemetry = startInMemoryTelemetry();
 

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restartStackComponent, stackStatus, startStack, stopStack } from '@tasklens/stack';
 import type { RunningStack, StackComponentName } from '@tasklens/stack';
 import { listFailures } from './support/backend-queries.js';
-import { eventually } from './support/eventually.js';
 import { testStackPorts } from './support/test-ports.js';
+import { eventually } from '@tasklens/test-utils';
 
 // Below the ephemeral port range, apart from the other test files' stacks. The second set is for
 // the same state directory started again after `stack down`.

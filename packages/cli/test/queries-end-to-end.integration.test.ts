@@ -12,13 +12,17 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dashboardQueries } from '../../../deploy/test/dashboard-queries.js';
+import {
+  REDIS_HOST,
+  REDIS_PORT,
+  dashboardQueries,
+  requireRedis,
+  startNodeProcess,
+} from '@tasklens/test-utils';
+import type { NodeProcess } from '@tasklens/test-utils';
 import { statsQueries } from '../src/commands/stats.js';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
-import { REDIS_HOST, REDIS_PORT, requireRedis } from '../../bullmq/test/support/redis.js';
-import { startNodeProcess } from './support/node-process.js';
-import type { NodeProcess } from './support/node-process.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

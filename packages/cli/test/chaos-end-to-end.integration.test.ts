@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { chaosOptionsFrom, SHORT_FORM } from '../../../chaos/chaos-options.js';
 import { chaosReport } from '../../../chaos/chaos-report.js';
 import { runChaos } from '../../../chaos/chaos-run.js';
-import { requireRedis } from '../../bullmq/test/support/redis.js';
+import { requireRedis } from '@tasklens/test-utils';
 import { testStackPorts } from './support/test-ports.js';
 
 // Below the ephemeral port range, apart from the other test files' stacks.

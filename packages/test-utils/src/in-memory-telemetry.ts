@@ -3,31 +3,10 @@
  * into an InMemorySpanExporter, metrics through a reader collected on demand (cumulative).
  * Shared by the unit tests of every package.
  */
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import {
-  CompositePropagator,
-  W3CBaggagePropagator,
-  W3CTraceContextPropagator,
-} from '@opentelemetry/core';
-import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { DataPoint, Histogram } from '@opentelemetry/sdk-metrics';
-import {
-  TracerProvider,
-  InMemorySpanExporter,
-  SimpleSpanProcessor,
-} from '@opentelemetry/sdk-trace';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-
-class CollectingReader extends MetricReader {
-  protected override onForceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  protected override onShutdown(): Promise<void> {
-    return Promise.resolve();
-  }
-}
+import { registerSdk } from './register-sdk.js';
 
 /** One metric data point, flattened for exact assertions. */
 export interface MetricPoint {
@@ -39,8 +18,8 @@ export interface MetricPoint {
   buckets?: { boundaries: number[]; counts: number[] };
 }
 
+/** What {@link startInMemoryTelemetry} registered, and accessors for what it recorded. */
 export interface InMemoryTelemetry {
-  exporter: InMemorySpanExporter;
   /** Finished spans, in end order. */
   spans(): ReadableSpan[];
   /** Points of one metric by its instrument name (`task.duration`), sorted by attributes. */
@@ -63,27 +42,22 @@ function toPoint(point: DataPoint<unknown>): MetricPoint {
   };
 }
 
-/** Registers the SDK globally (once per test file) and returns accessors for what it recorded. */
+/**
+ * Registers the SDK globally (once per test file, {@link registerSdk} with its defaults) and
+ * returns accessors for what it recorded.
+ *
+ * @example
+ * const telemetry = startInMemoryTelemetry();
+ * afterAll(() => telemetry.shutdown());
+ * await runTask({ name: 'send-email' }, work);
+ * expect(telemetry.spans().map((span) => span.name)).toEqual(['send-email']);
+ */
 export function startInMemoryTelemetry(): InMemoryTelemetry {
-  const exporter = new InMemorySpanExporter();
-  const tracerProvider = new TracerProvider({
-    spanProcessors: [new SimpleSpanProcessor({ exporter })],
-  });
-  const reader = new CollectingReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  );
-  trace.setGlobalTracerProvider(tracerProvider);
-  metrics.setGlobalMeterProvider(meterProvider);
+  const sdk = registerSdk();
   return {
-    exporter,
-    spans: () => exporter.getFinishedSpans(),
+    spans: () => sdk.finishedSpans(),
     async metricPoints(name) {
-      const { resourceMetrics } = await reader.collect();
+      const resourceMetrics = await sdk.collectMetrics();
       const points = resourceMetrics.scopeMetrics
         .flatMap((scope) => scope.metrics)
         .filter((metric) => metric.descriptor.name === name)
@@ -93,14 +67,7 @@ export function startInMemoryTelemetry(): InMemoryTelemetry {
         JSON.stringify(a.attributes).localeCompare(JSON.stringify(b.attributes)),
       );
     },
-    reset: () => exporter.reset(),
-    async shutdown() {
-      await tracerProvider.shutdown();
-      await meterProvider.shutdown();
-      trace.disable();
-      metrics.disable();
-      propagation.disable();
-      context.disable();
-    },
+    reset: () => sdk.resetSpans(),
+    shutdown: () => sdk.shutdown(),
   };
 }

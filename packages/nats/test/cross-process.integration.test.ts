@@ -9,7 +9,7 @@ import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstrea
 import type { NatsConnection } from '@nats-io/transport-node';
 import { consumerTaskOptions, processTask } from '@tasklens/nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 import {
   connectJetStream,
   createStreamWithConsumer,

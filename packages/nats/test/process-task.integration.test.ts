@@ -10,7 +10,7 @@ import { createInbox } from '@nats-io/nats-core';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { consumerTaskOptions, JetStreamTermError, processTask } from '@tasklens/nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startInMemoryTelemetry } from '../../core/test/support/in-memory-telemetry.js';
+import { startInMemoryTelemetry } from '@tasklens/test-utils';
 import {
   connectJetStream,
   createStreamWithConsumer,
