@@ -30,10 +30,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           // Unit tests share nothing outside their own process (free ports, own spool folders),
-          // and mostly wait on child processes and timers: more files at once than the default
-          // (one fewer than the CPUs, one on a 2-CPU machine).
+          // and mostly wait on child processes and timers: two files at once, where the default
+          // is one fewer than the CPUs (one on a 2-CPU machine).
           fileParallelism: true,
-          maxWorkers: 4,
+          maxWorkers: 2,
           include: [...UNIT, ...INTEGRATION.map((glob) => `!${glob}`)],
         },
       },
