@@ -165,7 +165,7 @@ class RecordedTaskAttempt implements TaskAttempt {
       waitMs = 0;
     }
     const seconds = waitMs / 1000;
-    this.instruments?.waitDuration.record(seconds, this.series.attributes);
+    this.instruments?.recordWait(this.series, seconds);
     this.span.setAttribute(ATTR_TASK_WAIT_DURATION, seconds);
   }
 
@@ -175,17 +175,11 @@ class RecordedTaskAttempt implements TaskAttempt {
     const { span, series, instruments } = this;
     try {
       const seconds = (performance.now() - this.startTime) / 1000;
-      let outcomeAttributes =
-        outcome === 'success' ? series.successAttributes : series.cancelledAttributes;
+      let errorType: string | undefined;
       span.setAttribute(ATTR_TASK_OUTCOME, outcome);
       if (outcome === 'failure' || outcome === 'timeout') {
-        const errorType = errorTypeOf(error);
+        errorType = errorTypeOf(error);
         const exception = asException(error);
-        outcomeAttributes = {
-          ...series.attributes,
-          [ATTR_TASK_OUTCOME]: outcome,
-          [ATTR_ERROR_TYPE]: errorType,
-        };
         span.setAttribute(ATTR_ERROR_TYPE, errorType);
         span.recordException(exception);
         span.setStatus({
@@ -197,7 +191,7 @@ class RecordedTaskAttempt implements TaskAttempt {
           instruments?.retries.add(1, series.activeAttributes);
         }
       }
-      instruments?.duration.record(seconds, outcomeAttributes);
+      instruments?.recordDuration(series, outcome, errorType, seconds);
       series.active.value = (series.active.value ?? 1) - 1;
       if (outcome === 'success') series.lastSuccess.value = Date.now() / 1000;
       span.end();

@@ -1,11 +1,15 @@
 import { createNoopMeter, diag, metrics, ValueType } from '@opentelemetry/api';
-import type { Attributes, Counter, Histogram, Meter, MeterProvider } from '@opentelemetry/api';
+import type { Attributes, Counter, Meter, MeterProvider } from '@opentelemetry/api';
 import {
+  ATTR_ERROR_TYPE,
   ATTR_MESSAGING_SYSTEM,
   ATTR_TASK_NAME,
   ATTR_TASK_OUTCOME,
   ATTR_TASK_QUEUE,
 } from './semconv.js';
+import { DirectHistogram, TASK_METRICS_SINK } from './task-histograms.js';
+import type { HistogramPoint, TaskMetricsSink } from './task-histograms.js';
+import type { TaskOutcome } from './types.js';
 import { TASK_METRICS } from './metric-names.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
@@ -38,6 +42,22 @@ export interface TaskSeries {
   readonly cancelledAttributes: Attributes;
   readonly active: GaugeState;
   readonly lastSuccess: GaugeState;
+  /** `name \0 queue \0 system`. */
+  readonly key: string;
+  /** Past the series limit: not kept, so a new object for every attempt. */
+  readonly overflowed: boolean;
+  /** This series' points in tasklens's own histograms, for the provider that owns them. */
+  points: SeriesPoints | undefined;
+}
+
+/** The histogram points of one series, found without a lookup on every record. */
+interface SeriesPoints {
+  readonly owner: DirectHistograms;
+  wait?: HistogramPoint;
+  success?: HistogramPoint;
+  cancelled?: HistogramPoint;
+  /** By outcome (`failure`, `timeout`) and error type. */
+  readonly failures: Map<string, HistogramPoint>;
 }
 
 const seriesByKey = new Map<string, TaskSeries>();
@@ -55,6 +75,7 @@ function gauge<K>(map: Map<K, GaugeState>, key: K, attributes: Attributes): Gaug
 }
 
 function buildSeries(
+  key: string,
   name: string,
   queue: string | undefined,
   system: string | undefined,
@@ -70,6 +91,9 @@ function buildSeries(
     cancelledAttributes: { ...attributes, [ATTR_TASK_OUTCOME]: 'cancelled' },
     active: gauge(activeByKey, `${name}\u0000${queue ?? ''}`, activeAttributes),
     lastSuccess: gauge(lastSuccessByName, name, { [ATTR_TASK_NAME]: name }),
+    key,
+    overflowed: false,
+    points: undefined,
   };
 }
 
@@ -92,24 +116,151 @@ export function taskSeries(
       );
     }
     return {
-      ...buildSeries(name, queue, system),
+      ...buildSeries(key, name, queue, system),
       active: { attributes: {}, value: undefined },
       lastSuccess: { attributes: {}, value: undefined },
+      overflowed: true,
     };
   }
-  const series = buildSeries(name, queue, system);
+  const series = buildSeries(key, name, queue, system);
   seriesByKey.set(key, series);
   return series;
 }
 
-/** The synchronous instruments tasklens records to (names and units are a public contract). */
+/** What an attempt records to (names and units are a public contract). */
 export interface TaskInstruments {
-  duration: Histogram;
-  waitDuration: Histogram;
+  recordDuration(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    errorType: string | undefined,
+    seconds: number,
+  ): void;
+  recordWait(series: TaskSeries, seconds: number): void;
   retries: Counter;
   waitClockSkew: Counter;
   carrierRejected: Counter;
 }
+
+function outcomeAttributes(
+  series: TaskSeries,
+  outcome: TaskOutcome,
+  errorType: string | undefined,
+): Attributes {
+  if (outcome === 'success') return series.successAttributes;
+  if (outcome === 'cancelled') return series.cancelledAttributes;
+  return { ...series.attributes, [ATTR_TASK_OUTCOME]: outcome, [ATTR_ERROR_TYPE]: errorType };
+}
+
+/** The duration and wait histograms through the metrics API, for any SDK. */
+function apiHistograms(meter: Meter): Pick<TaskInstruments, 'recordDuration' | 'recordWait'> {
+  const advice = { explicitBucketBoundaries: [...TASK_DURATION_BUCKETS] };
+  const duration = meter.createHistogram(TASK_METRICS.duration.name, {
+    description: DURATION_DESCRIPTION,
+    unit: TASK_METRICS.duration.unit,
+    valueType: ValueType.DOUBLE,
+    advice,
+  });
+  const wait = meter.createHistogram(TASK_METRICS.waitDuration.name, {
+    description: WAIT_DESCRIPTION,
+    unit: TASK_METRICS.waitDuration.unit,
+    valueType: ValueType.DOUBLE,
+    advice,
+  });
+  return {
+    recordDuration: (series, outcome, errorType, seconds) =>
+      duration.record(seconds, outcomeAttributes(series, outcome, errorType)),
+    recordWait: (series, seconds) => wait.record(seconds, series.attributes),
+  };
+}
+
+/**
+ * The duration and wait histograms kept by tasklens itself, for the SDK set up by
+ * @tasklens/node, which reports them through its metric sink: a record finds its point on the
+ * series and adds to it, with no attribute hashing.
+ */
+class DirectHistograms implements Pick<TaskInstruments, 'recordDuration' | 'recordWait'> {
+  private readonly duration = new DirectHistogram(
+    TASK_METRICS.duration.name,
+    DURATION_DESCRIPTION,
+    TASK_METRICS.duration.unit,
+    TASK_DURATION_BUCKETS,
+  );
+  private readonly wait = new DirectHistogram(
+    TASK_METRICS.waitDuration.name,
+    WAIT_DESCRIPTION,
+    TASK_METRICS.waitDuration.unit,
+    TASK_DURATION_BUCKETS,
+  );
+
+  constructor(sink: TaskMetricsSink) {
+    sink.attach({ name: SCOPE_NAME, version: SCOPE_VERSION }, () => [
+      this.duration.collect(),
+      this.wait.collect(),
+    ]);
+  }
+
+  /** The points of series past the series limit, found by key (bounded like the points). */
+  private readonly overflowedSeries = new Map<string, SeriesPoints>();
+
+  recordDuration(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    errorType: string | undefined,
+    seconds: number,
+  ): void {
+    const points = this.pointsOf(series);
+    let point: HistogramPoint;
+    if (outcome === 'success') {
+      point = points.success ??= this.duration.point(series.successAttributes);
+    } else if (outcome === 'cancelled') {
+      point = points.cancelled ??= this.duration.point(series.cancelledAttributes);
+    } else {
+      const key = `${outcome}\u0000${errorType ?? ''}`;
+      let failure = points.failures.get(key);
+      if (failure === undefined) {
+        failure = this.duration.point(outcomeAttributes(series, outcome, errorType));
+        points.failures.set(key, failure);
+      }
+      point = failure;
+    }
+    point.record(seconds);
+  }
+
+  recordWait(series: TaskSeries, seconds: number): void {
+    const points = this.pointsOf(series);
+    (points.wait ??= this.wait.point(series.attributes)).record(seconds);
+  }
+
+  private pointsOf(series: TaskSeries): SeriesPoints {
+    let points = series.points;
+    if (points?.owner === this) return points;
+    if (series.overflowed) return this.overflowedPointsOf(series.key);
+    points = { owner: this, failures: new Map() };
+    series.points = points;
+    return points;
+  }
+
+  private overflowedPointsOf(key: string): SeriesPoints {
+    let points = this.overflowedSeries.get(key);
+    if (points !== undefined) return points;
+    points = { owner: this, failures: new Map() };
+    if (this.overflowedSeries.size < MAX_SERIES) this.overflowedSeries.set(key, points);
+    else {
+      // Past both limits every attribute set is already in the overflow point.
+      points.wait = this.wait.overflowPoint();
+      points.success = points.cancelled = this.duration.overflowPoint();
+    }
+    return points;
+  }
+}
+
+function metricsSinkOf(provider: MeterProvider): TaskMetricsSink | undefined {
+  const sink = (provider as { [TASK_METRICS_SINK]?: TaskMetricsSink })[TASK_METRICS_SINK];
+  return sink?.version === 1 ? sink : undefined;
+}
+
+const DURATION_DESCRIPTION = 'Duration of task attempts, by outcome.';
+const WAIT_DESCRIPTION = 'Time tasks waited in their queue before an attempt started.';
 
 function observeAll(map: Map<unknown, GaugeState>) {
   return (result: { observe(value: number, attributes: Attributes): void }): void => {
@@ -119,8 +270,7 @@ function observeAll(map: Map<unknown, GaugeState>) {
   };
 }
 
-function createInstruments(meter: Meter): TaskInstruments {
-  const advice = { explicitBucketBoundaries: [...TASK_DURATION_BUCKETS] };
+function createInstruments(meter: Meter, sink: TaskMetricsSink | undefined): TaskInstruments {
   meter
     .createObservableUpDownCounter(TASK_METRICS.active.name, {
       description: 'Task attempts in flight.',
@@ -135,19 +285,10 @@ function createInstruments(meter: Meter): TaskInstruments {
       valueType: ValueType.DOUBLE,
     })
     .addCallback(observeAll(lastSuccessByName));
+  const histograms = sink === undefined ? apiHistograms(meter) : new DirectHistograms(sink);
   return {
-    duration: meter.createHistogram(TASK_METRICS.duration.name, {
-      description: 'Duration of task attempts, by outcome.',
-      unit: TASK_METRICS.duration.unit,
-      valueType: ValueType.DOUBLE,
-      advice,
-    }),
-    waitDuration: meter.createHistogram(TASK_METRICS.waitDuration.name, {
-      description: 'Time tasks waited in their queue before an attempt started.',
-      unit: TASK_METRICS.waitDuration.unit,
-      valueType: ValueType.DOUBLE,
-      advice,
-    }),
+    recordDuration: histograms.recordDuration.bind(histograms),
+    recordWait: histograms.recordWait.bind(histograms),
     retries: meter.createCounter(TASK_METRICS.retries.name, {
       description: 'Failed task attempts that will be retried.',
       unit: TASK_METRICS.retries.unit,
@@ -183,7 +324,10 @@ export function currentTaskInstruments(): TaskInstruments | undefined {
     const meter = provider.getMeter(SCOPE_NAME, SCOPE_VERSION);
     cached = {
       provider,
-      instruments: meter.constructor === NoopMeterClass ? undefined : createInstruments(meter),
+      instruments:
+        meter.constructor === NoopMeterClass
+          ? undefined
+          : createInstruments(meter, metricsSinkOf(provider)),
     };
   }
   return cached.instruments;

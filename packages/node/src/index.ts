@@ -1,5 +1,6 @@
 export { startTelemetry } from './start-telemetry.js';
 export { TelemetryConfigError } from './config-error.js';
+export { TaskMetricsProducer } from './task-metrics-producer.js';
 export type {
   MetricsExporterName,
   ResourceAttributeValue,

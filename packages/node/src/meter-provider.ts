@@ -10,6 +10,7 @@ import type { ExportPipeline } from './export-pipeline.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { OtlpMetricExporter } from './otlp-metric-exporter.js';
 import { reportProblem } from './report.js';
+import { TaskMetricsProducer } from './task-metrics-producer.js';
 
 /** A meter provider and the start of its pull endpoints, deferred until it is registered. */
 export interface MeterPipeline {
@@ -33,13 +34,16 @@ function createPushExporter(
 
 /**
  * A meter provider with one reader per configured exporter. Histogram buckets come from the
- * instruments' advice, so there are no views.
+ * instruments' advice, so there are no views; the task histograms come from the task metrics
+ * producer on every reader.
  */
 export function createMeterPipeline(
   config: ResolvedTelemetryConfig,
   resource: Resource,
   pipeline: ExportPipeline,
 ): MeterPipeline {
+  const taskMetrics = new TaskMetricsProducer(resource);
+  const metricProducers = [taskMetrics];
   const prometheusExporters: PrometheusExporter[] = [];
   const readers: MetricReader[] = config.metricsExporters.map((name) => {
     if (name === 'prometheus') {
@@ -47,6 +51,7 @@ export function createMeterPipeline(
         host: config.prometheusHost,
         port: config.prometheusPort,
         preventServerStart: true,
+        metricProducers,
       });
       prometheusExporters.push(exporter);
       return exporter;
@@ -55,10 +60,13 @@ export function createMeterPipeline(
       exporter: createPushExporter(name, config, pipeline),
       exportIntervalMillis: config.metricExportIntervalMs,
       exportTimeoutMillis: config.metricExportTimeoutMs,
+      metricProducers,
     });
   });
+  const meterProvider = new MeterProvider({ resource, readers });
+  taskMetrics.offerTo(meterProvider);
   return {
-    meterProvider: new MeterProvider({ resource, readers }),
+    meterProvider,
     startServers: () => {
       for (const exporter of prometheusExporters) {
         exporter.startServer().catch((error: unknown) => {

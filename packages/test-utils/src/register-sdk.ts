@@ -26,6 +26,7 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { TaskMetricsProducer } from '@tasklens/node';
 
 /** What the registered SDK does with spans and metrics; every field has a default. */
 export interface SdkOptions {
@@ -46,6 +47,12 @@ export interface SdkOptions {
    * exporter that keeps nothing) or `none` (no meter provider is registered). Default `collect`.
    */
   metricReader?: 'collect' | 'periodic' | 'none';
+  /**
+   * Who keeps the task histograms: `sdk` (tasklens records them through the metrics API, as with
+   * any SDK) or `tasklens` (core keeps them itself and @tasklens/node's TaskMetricsProducer hands
+   * them to the reader, as `startTelemetry()` sets up). Default `sdk`.
+   */
+  taskHistograms?: 'sdk' | 'tasklens';
 }
 
 /** The SDK {@link registerSdk} registered. */
@@ -110,15 +117,22 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
       : new SimpleSpanProcessor({ exporter });
   const tracerProvider = new TracerProvider({ spanProcessors: [processor] });
 
-  const collecting = metricReader === 'collect' ? new CollectingReader() : undefined;
+  const taskMetrics = new TaskMetricsProducer();
+  const metricProducers = options.taskHistograms === 'tasklens' ? [taskMetrics] : [];
+  const collecting =
+    metricReader === 'collect' ? new CollectingReader({ metricProducers }) : undefined;
   const reader =
     metricReader === 'periodic'
       ? new PeriodicExportingMetricReader({
           exporter: discardingMetricExporter,
           exportIntervalMillis: 10_000,
+          metricProducers,
         })
       : collecting;
   const meterProvider = reader === undefined ? undefined : new MeterProvider({ readers: [reader] });
+  if (options.taskHistograms === 'tasklens' && meterProvider !== undefined) {
+    taskMetrics.offerTo(meterProvider);
+  }
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
@@ -202,13 +216,15 @@ export function startProducerSdk(): ProducerSdk {
 /**
  * Registers the SDK every benchmark runs with: the real providers, a BatchSpanProcessor and a
  * periodic metric reader, exporting to exporters that keep nothing, so the cost measured is the
- * instrumentation's and the SDK's, not a network's. Returns a function that unregisters it.
+ * instrumentation's and the SDK's, not a network's; the task histograms kept by tasklens, as
+ * `startTelemetry()` sets them up. Returns a function that unregisters it.
  */
 export function startBenchSdk(): () => Promise<void> {
   const sdk = registerSdk({
     spanProcessor: 'batch',
     spanExporter: 'discard',
     metricReader: 'periodic',
+    taskHistograms: 'tasklens',
   });
   return () => sdk.shutdown();
 }

@@ -1,0 +1,123 @@
+import { ValueType } from '@opentelemetry/api';
+import type { Attributes, HrTime } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import type { Resource } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType, InstrumentType } from '@opentelemetry/sdk-metrics';
+import type {
+  CollectionResult,
+  HistogramMetricData,
+  MeterProvider,
+  MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+
+/**
+ * A histogram as @tasklens/core hands it over (its `CollectedHistogram`; this package does not
+ * depend on core, so the contract is restated here and versioned on the sink).
+ */
+interface CollectedHistogram {
+  readonly name: string;
+  readonly description: string;
+  readonly unit: string;
+  readonly boundaries: readonly number[];
+  readonly points: readonly {
+    readonly attributes: Attributes;
+    readonly startTime: HrTime;
+    readonly counts: readonly number[];
+    readonly sum: number;
+    readonly count: number;
+    readonly min: number;
+    readonly max: number;
+  }[];
+}
+
+type Collect = () => readonly CollectedHistogram[];
+
+/** Where @tasklens/core looks for the sink on a MeterProvider (its TASK_METRICS_SINK). */
+const TASK_METRICS_SINK = Symbol.for('tasklens.task-metrics-sink');
+
+function hrTimeNow(): HrTime {
+  const ms = performance.timeOrigin + performance.now();
+  const seconds = Math.trunc(ms / 1000);
+  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function toMetricData(histogram: CollectedHistogram, endTime: HrTime): HistogramMetricData {
+  // The instrument descriptor the SDK's own histogram would carry (type and advice included).
+  const descriptor = {
+    name: histogram.name,
+    description: histogram.description,
+    unit: histogram.unit,
+    type: InstrumentType.HISTOGRAM,
+    valueType: ValueType.DOUBLE,
+    advice: { explicitBucketBoundaries: [...histogram.boundaries] },
+  };
+  return {
+    descriptor,
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    dataPointType: DataPointType.HISTOGRAM,
+    dataPoints: histogram.points.map((point) => ({
+      attributes: point.attributes,
+      startTime: point.startTime,
+      endTime,
+      value: {
+        buckets: { boundaries: [...histogram.boundaries], counts: [...point.counts] },
+        sum: point.sum,
+        count: point.count,
+        min: point.min,
+        max: point.max,
+      },
+    })),
+  };
+}
+
+/**
+ * The metric producer of the task histograms that @tasklens/core keeps itself when it finds this
+ * sink on the registered MeterProvider (a record there costs a bucket search, where the SDK's own
+ * histogram hashes the attribute set on every record). Every reader of the provider collects it
+ * with the SDK's own metrics, cumulative, in core's instrumentation scope: the same data points
+ * the SDK's histograms would give. `startTelemetry()` sets it up; with an SDK of your own, pass
+ * it to each reader and offer it to the provider.
+ *
+ * @example
+ * const taskMetrics = new TaskMetricsProducer();
+ * const meterProvider = new MeterProvider({ readers: [
+ *   new PeriodicExportingMetricReader({ exporter, metricProducers: [taskMetrics] }) ] });
+ * taskMetrics.offerTo(meterProvider);
+ * metrics.setGlobalMeterProvider(meterProvider);
+ */
+export class TaskMetricsProducer implements MetricProducer {
+  readonly version = 1;
+  private scope: { name: string; version: string } | undefined;
+  private collectHistograms: Collect | undefined;
+
+  /** `resource` is not exported: a reader reports its provider's own. */
+  constructor(private readonly resource: Resource = emptyResource()) {}
+
+  /** Puts the sink on the provider, where core finds it. */
+  offerTo(meterProvider: MeterProvider): void {
+    Object.defineProperty(meterProvider, TASK_METRICS_SINK, { value: this });
+  }
+
+  attach(scope: { name: string; version: string }, collect: Collect): void {
+    this.scope = scope;
+    this.collectHistograms = collect;
+  }
+
+  collect(): Promise<CollectionResult> {
+    const { scope, collectHistograms } = this;
+    const endTime = hrTimeNow();
+    const metrics =
+      collectHistograms === undefined
+        ? []
+        : collectHistograms()
+            .filter((histogram) => histogram.points.length > 0)
+            .map((histogram) => toMetricData(histogram, endTime));
+    return Promise.resolve({
+      resourceMetrics: {
+        resource: this.resource,
+        scopeMetrics: scope === undefined || metrics.length === 0 ? [] : [{ scope, metrics }],
+      },
+      errors: [],
+    });
+  }
+}
