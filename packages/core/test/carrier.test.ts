@@ -128,7 +128,11 @@ describe('producer to consumer through a carrier', () => {
 
   it('prefers an explicit waitStartedAt (a delayed job waits from when it became due)', () => {
     const carrier = injectTaskCarrier({}, context.active(), Date.now() - 60_000);
-    const attempt = startTaskAttempt({ name: 'delayed', carrier, waitStartedAt: Date.now() + 60_000 });
+    const attempt = startTaskAttempt({
+      name: 'delayed',
+      carrier,
+      waitStartedAt: Date.now() + 60_000,
+    });
     attempt.succeed();
     attempt.fail(new Error('ignored: the attempt already ended'));
     const [span] = telemetry.spans();
