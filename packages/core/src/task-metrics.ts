@@ -103,6 +103,25 @@ export function taskSeries(
   queue: string | undefined,
   system: string | undefined,
 ): TaskSeries {
+  // A worker mostly runs one kind of task after another: the last series, without a lookup.
+  const last = lastSeries;
+  if (last !== undefined && last.name === name && last.queue === queue && last.system === system) {
+    return last.series;
+  }
+  const series = lookUpSeries(name, queue, system);
+  if (!series.overflowed) lastSeries = { name, queue, system, series };
+  return series;
+}
+
+let lastSeries:
+  | { name: string; queue: string | undefined; system: string | undefined; series: TaskSeries }
+  | undefined;
+
+function lookUpSeries(
+  name: string,
+  queue: string | undefined,
+  system: string | undefined,
+): TaskSeries {
   const key = `${name}\u0000${queue ?? ''}\u0000${system ?? ''}`;
   const known = seriesByKey.get(key);
   if (known !== undefined) return known;
