@@ -6,6 +6,7 @@ const benches = {
   amqplib: './amqplib-throughput.js',
   nats: './nats-throughput.js',
   run: './run-collector-down.js',
+  startup: './run-startup.js',
 };
 const only = process.env.BENCH_ONLY?.split(',');
 for (const [name, path] of Object.entries(benches)) {

@@ -2,17 +2,17 @@
 // answering and with it refusing connections (the run's telemetry then goes to the spool), beside
 // `node -e 0`. Runs the real collector, Jaeger and Prometheus from the native stack on ports
 // 22100–22111. Run with `npm run bench` or `node bench/run-collector-down.js`.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stackPortsFrom, startStack } from '@tasklens/stack';
-import { machineLine, median } from './support/report.js';
+import { median, printSpreadTable } from './support/report.js';
+import { wallTimeMs } from './support/wall-time.js';
 
 const RUNS = Number(process.env.BENCH_REPETITIONS ?? 15);
-const BIN = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../packages/cli/dist/tasklens.js', import.meta.url));
 
 async function closedPort() {
   const server = createServer();
@@ -22,18 +22,6 @@ async function closedPort() {
   return port;
 }
 
-function timed(args, env) {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0)
-    throw new Error(`${args.join(' ')} exited ${result.status}: ${result.stderr}`);
-  return ms;
-}
-
 export async function main() {
   const stateDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-stack-'));
   const spoolDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-spool-'));
@@ -41,12 +29,16 @@ export async function main() {
   try {
     const refused = `http://127.0.0.1:${await closedPort()}`;
     const run = (endpoint, service) =>
-      timed([BIN, 'run', '--task', 'nightly', '--service', service, '--', 'true'], {
-        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        TASKLENS_SPOOL_DIR: spoolDir,
-      });
+      wallTimeMs(
+        process.execPath,
+        [BIN, 'run', '--task', 'nightly', '--service', service, '--', 'true'],
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+          TASKLENS_SPOOL_DIR: spoolDir,
+        },
+      );
     const variants = {
-      'node -e 0': () => timed(['-e', '0'], {}),
+      'node -e 0': () => wallTimeMs(process.execPath, ['-e', '0'], {}),
       'tasklens run, collector up': () => run(stack.endpoints.otlpHttp, 'bench-up'),
       'tasklens run, collector refusing': () => run(refused, 'bench-down'),
     };
@@ -58,14 +50,7 @@ export async function main() {
         if (round > 0) samples[name].push(ms);
       }
     }
-    console.log(`\ntasklens run wall time, ${RUNS} runs each (lower is better)\n${machineLine()}`);
-    console.log(`${'variant'.padEnd(34)} ${'median ms'.padStart(10)} ${'min–max ms'.padStart(14)}`);
-    for (const [name, values] of Object.entries(samples)) {
-      const spread = `${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`;
-      console.log(
-        `${name.padEnd(34)} ${median(values).toFixed(0).padStart(10)} ${spread.padStart(14)}`,
-      );
-    }
+    printSpreadTable('tasklens run wall time', samples);
     const up = median(samples['tasklens run, collector up']);
     const down = median(samples['tasklens run, collector refusing']);
     console.log(`collector refusing − collector up: ${(down - up).toFixed(0)} ms (median)`);

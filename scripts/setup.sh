@@ -20,8 +20,9 @@ log "building packages"
 npm run --silent build
 
 # npm ci links a workspace's bin only when its file exists, and dist/ is built after npm ci: link
-# node_modules/.bin/tasklens now, so `npx tasklens` works in a fresh clone.
-if [ ! -e node_modules/.bin/tasklens ]; then
+# node_modules/.bin/tasklens now, so `npx tasklens` works in a fresh clone (and again in a checkout
+# whose link still names a former bin file).
+if [ "$(readlink -f node_modules/.bin/tasklens)" != "$(pwd -P)/packages/cli/dist/tasklens.js" ]; then
   log "linking the tasklens command (npm rebuild @tasklens/cli)"
   npm rebuild @tasklens/cli --ignore-scripts --no-audit --no-fund >/dev/null
 fi

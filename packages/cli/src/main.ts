@@ -1,28 +1,26 @@
 import { processOutput } from './command-output.js';
 import type { CommandOutput } from './command-output.js';
-import { failuresCommand } from './commands/failures.js';
-import { runCommand } from './commands/run.js';
-import { stackCommand } from './commands/stack.js';
-import { statsCommand } from './commands/stats.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 type Command = (argv: string[], output: CommandOutput) => Promise<number>;
 
-const COMMANDS: Record<string, { run: Command; summary: string }> = {
+// Each command's module is imported only when that command runs: a cron job's `tasklens run` pays
+// at every start for what it loads, and needs neither the backend clients nor the stack supervisor.
+const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }> = {
   run: {
-    run: runCommand,
+    load: async () => (await import('./commands/run.js')).runCommand,
     summary: 'run a script or cron job as a task (span, metrics, exit code)',
   },
   stats: {
-    run: statsCommand,
+    load: async () => (await import('./commands/stats.js')).statsCommand,
     summary: 'per task rate, failure %, p95 duration and wait, last success (Prometheus)',
   },
   failures: {
-    run: failuresCommand,
+    load: async () => (await import('./commands/failures.js')).failuresCommand,
     summary: 'list recently failed tasks with their traces (Jaeger)',
   },
   stack: {
-    run: stackCommand,
+    load: async () => (await import('./commands/stack.js')).stackCommand,
     summary: 'start, stop, inspect or build the native collector, Prometheus, Alertmanager, Jaeger',
   },
 };
@@ -58,5 +56,6 @@ export async function main(argv: string[], output: CommandOutput = processOutput
     output.stderr(`tasklens: unknown command "${name}"\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  return command.run(rest, output);
+  const run = await command.load();
+  return run(rest, output);
 }

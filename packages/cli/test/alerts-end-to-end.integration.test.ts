@@ -25,7 +25,7 @@ import type { NodeProcess } from '@tasklens/test-utils';
 import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const CLI = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/tasklens.js', import.meta.url));
 const RULES_DIR = fileURLToPath(new URL('../../../deploy/prometheus/rules/', import.meta.url));
 const SUFFIX = randomBytes(4).toString('hex');
 const QUEUE = `alerts-e2e-${SUFFIX}`;

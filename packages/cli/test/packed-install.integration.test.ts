@@ -3,9 +3,9 @@
  * with the stack's config files, which @tasklens/cli runs for `tasklens stack`), the tarballs
  * installed into a scratch project outside the repository, and from there `npx tasklens stack up`,
  * a BullMQ producer and worker process written as the README says, their telemetry found in Jaeger
- * and Prometheus, then `npx tasklens stack status` and `down`, once per Node.js and OTel line in
- * INSTALL_LINES (see InstallLine in support/packed-install.ts): Node 20 with OTel JS 2.x, Node 24
- * with OTel JS 3.x.
+ * and Prometheus, an `npx tasklens run` found there too, then `npx tasklens stack status` and
+ * `down`, once per Node.js and OTel line in INSTALL_LINES (see InstallLine in
+ * support/packed-install.ts): Node 20 with OTel JS 2.x, Node 24 with OTel JS 3.x.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -211,6 +211,33 @@ describe.each(INSTALL_LINES)(
       expect(attempts.map((sample) => [sample.metric.job, sample.value[1]])).toEqual([
         ['packed-worker', '1'],
       ]);
+    }, 120_000);
+
+    it('tasklens run, as installed (its bundle), exports the run to Jaeger and Prometheus', async () => {
+      expect(endpoints, 'the stack did not start').toBeDefined();
+      const run = await project.run(
+        'npx',
+        ['--no', 'tasklens', 'run', '--task', 'packed-run', '--json', '--', 'true'],
+        { OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp, OTEL_SERVICE_NAME: 'packed-cli' },
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const { traceId } = JSON.parse(run.stderr) as { traceId: string };
+
+      const trace = await eventually('the run span in Jaeger', async () => {
+        const url = new URL(`/api/traces/${traceId}`, endpoints.jaegerQuery);
+        return ((await getJson(url)) as { data: JaegerTraceJson[] }).data[0];
+      });
+      expect(trace.spans.map((span) => span.operationName)).toEqual(['packed-run']);
+      expect(trace.processes[trace.spans[0].processID]?.serviceName).toBe('packed-cli');
+
+      const runs = await eventually('the run counted in Prometheus', async () => {
+        const result = await promQuery(
+          endpoints.prometheus,
+          `task_duration_seconds_count{job="packed-cli",task_name="packed-run",task_outcome="success"}`,
+        );
+        return result.length > 0 ? result : undefined;
+      });
+      expect(runs.map((sample) => sample.value[1])).toEqual(['1']);
     }, 120_000);
 
     it('tasklens stack status and down work from the project', async () => {

@@ -1,6 +1,12 @@
-import { request as httpRequest, Agent as HttpAgent } from 'node:http';
-import type { IncomingMessage } from 'node:http';
-import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
+import { createRequire } from 'node:module';
+
+// require(), not import: importing node:http builds a module namespace of all its exports, which on
+// Node.js >= 22 reads its lazy WebSocket exports and so loads the whole fetch implementation
+// (undici), some 20 ms at every start of a short job. node:https (TLS) loads only when an https
+// endpoint is used.
+const require = createRequire(import.meta.url);
 
 /** The content type of the SDK's OTLP JSON serializers' output, which is what tasklens sends. */
 export const OTLP_JSON = 'application/json';
@@ -32,7 +38,7 @@ function retryAfterMs(header: string | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function statusResult(response: IncomingMessage, body: string): OtlpPostResult {
+function statusResult(response: Http.IncomingMessage, body: string): OtlpPostResult {
   const status = response.statusCode ?? 0;
   if (status >= 200 && status < 300) return { status: 'success' };
   const error = new Error(
@@ -43,14 +49,29 @@ function statusResult(response: IncomingMessage, body: string): OtlpPostResult {
     : { status: 'rejected', error };
 }
 
+/** How requests go out for one URL scheme: its module's `request` and a keep-alive agent. */
+interface Transport {
+  request: typeof Http.request;
+  agent: Http.Agent;
+}
+
+function createTransport(secure: boolean): Transport {
+  if (secure) {
+    const https = require('node:https') as typeof Https;
+    return { request: https.request, agent: new https.Agent({ keepAlive: true }) };
+  }
+  const http = require('node:http') as typeof Http;
+  return { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+}
+
 /**
  * Sends OTLP/HTTP request bodies, one attempt each: retrying is the spool's job, so a process
  * whose collector refuses connections learns it in one round trip instead of spending its flush
  * timeout on backoff. Keeps connections alive between requests; `close()` drops them.
  */
 export class OtlpHttpPoster {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true });
+  private http: Transport | undefined;
+  private https: Transport | undefined;
 
   /**
    * POSTs `body` (`contentType`) to `target`; never rejects. A kept-alive connection that the
@@ -71,7 +92,10 @@ export class OtlpHttpPoster {
   ): Promise<{ result: OtlpPostResult; staleConnection: boolean }> {
     return new Promise((resolve) => {
       const url = new URL(target.url);
-      const secure = url.protocol === 'https:';
+      const transport =
+        url.protocol === 'https:'
+          ? (this.https ??= createTransport(true))
+          : (this.http ??= createTransport(false));
       let settled = false;
       let answered = false;
       const finish = (result: OtlpPostResult, staleConnection = false): void => {
@@ -80,13 +104,13 @@ export class OtlpHttpPoster {
         clearTimeout(timer);
         resolve({ result, staleConnection });
       };
-      let request: ReturnType<typeof httpRequest>;
+      let request: Http.ClientRequest;
       try {
-        request = (secure ? httpsRequest : httpRequest)(
+        request = transport.request(
           url,
           {
             method: 'POST',
-            agent: secure ? this.httpsAgent : this.httpAgent,
+            agent: transport.agent,
             headers: {
               ...target.headers,
               'Content-Type': contentType,
@@ -132,7 +156,7 @@ export class OtlpHttpPoster {
 
   /** Closes idle kept-alive connections. */
   close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http?.agent.destroy();
+    this.https?.agent.destroy();
   }
 }

@@ -132,7 +132,7 @@ export async function createScratchProject(
   line: InstallLine,
   files: string[],
 ): Promise<ScratchProject> {
-  if (!existsSync(join(REPOSITORY, 'packages', 'cli', 'dist', 'bin.js'))) {
+  if (!existsSync(join(REPOSITORY, 'packages', 'cli', 'dist', 'tasklens.js'))) {
     throw new Error(`the packages are not built; run \`npm run build\` in ${REPOSITORY} first`);
   }
   const env = scratchEnvironment(line);
