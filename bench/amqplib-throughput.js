@@ -23,7 +23,7 @@ import { runRounds, startClock } from './support/rounds.js';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5_000);
-const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 15);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 25);
 const PREFETCH = 50;
 
 async function fill(connection, queue) {

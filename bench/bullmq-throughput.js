@@ -31,7 +31,7 @@ const connection = {
   port: Number(process.env.REDIS_PORT ?? 6379),
 };
 const JOBS = Number(process.env.BENCH_JOBS ?? 5_000);
-const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 12);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 16);
 const CONCURRENCY = 50;
 const BULK_SIZE = 1_000;
 

@@ -27,7 +27,7 @@ import { runRounds, startClock } from './support/rounds.js';
 
 const SERVER = '127.0.0.1:4222';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5_000);
-const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 20);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 40);
 const PUBLISH_WINDOW = 500;
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 
