@@ -94,15 +94,25 @@ export function printRoundsTable(title, unit, results, { baseline, higherIsBette
   return ratios;
 }
 
+/** `1.04x (p25–p75 0.98–1.10)`: the median of per-round ratios and their interquartile range. */
+export function formatRatios(ratios) {
+  return `${median(ratios).toFixed(2)}x (p25–p75 ${formatIqr(ratios, (value) => value.toFixed(2))})`;
+}
+
 /**
- * A target of the performance issue, measured: `value` against `goal` (`atLeast` or `atMost`).
+ * A target of the performance issue, measured: `measured` (a number, or per-round ratios whose
+ * median is the value and whose interquartile range is shown) against `atLeast` or `atMost`.
  * Printed at once, and appended as a JSON line to $BENCH_TARGETS_FILE when set (run-all.js
  * prints them all again at the end).
  */
-export function target(id, label, value, { atLeast, atMost, unit = 'x', detail = '' }) {
+export function target(id, label, measured, { atLeast, atMost, unit = 'x', detail = '' }) {
+  const value = Array.isArray(measured) ? median(measured) : measured;
+  const spread = Array.isArray(measured)
+    ? formatIqr(measured, (ratio) => ratio.toFixed(2))
+    : undefined;
   const met = atLeast !== undefined ? value >= atLeast : value <= atMost;
   const goal = atLeast !== undefined ? `≥ ${atLeast}${unit}` : `≤ ${atMost}${unit}`;
-  const result = { id, label, value, goal, unit, met, detail, node: process.version };
+  const result = { id, label, value, spread, goal, unit, met, detail, node: process.version };
   console.log(formatTarget(result));
   if (process.env.BENCH_TARGETS_FILE) {
     appendFileSync(process.env.BENCH_TARGETS_FILE, `${JSON.stringify(result)}\n`);
@@ -110,8 +120,8 @@ export function target(id, label, value, { atLeast, atMost, unit = 'x', detail =
   return result;
 }
 
-/** One line of a target: `T3 NATS: ... 0.83x (goal ≥ 0.95x): not met`. */
-export function formatTarget({ id, label, value, goal, unit, met, detail }) {
-  const shown = `${value.toFixed(2)}${unit}`;
-  return `${id} ${label}: ${shown} (goal ${goal}): ${met ? 'met' : 'NOT MET'}${detail ? ` — ${detail}` : ''}`;
+/** One line of a target: `T3 NATS: ... 0.83x (p25–p75 0.80–0.86; goal ≥ 0.95x): NOT MET`. */
+export function formatTarget({ id, label, value, spread, goal, unit, met, detail }) {
+  const shown = `${value.toFixed(2)}${unit} (${spread ? `p25–p75 ${spread}; ` : ''}goal ${goal})`;
+  return `${id} ${label}: ${shown}: ${met ? 'met' : 'NOT MET'}${detail ? ` — ${detail}` : ''}`;
 }
