@@ -12,7 +12,9 @@
 //   NODE_BINARY=/path/to/node node bench/run-all.js
 //                                          every benchmark on that binary
 //
-// BENCH_REPETITIONS overrides every benchmark's number of rounds (each has its own default).
+// BENCH_REPETITIONS overrides every benchmark's number of rounds (each has its own default), and
+// these the size of a sample: BENCH_JOBS (bullmq), BENCH_MESSAGES (amqplib, nats), BENCH_ATTEMPTS
+// (attempt), BENCH_TASKS (core, pipeline), BENCH_RATE (pipeline's tasks per second).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
