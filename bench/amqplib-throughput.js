@@ -1,19 +1,32 @@
-// Consumer throughput of amqplib on RabbitMQ: bare vs @tasklens/amqplib (with the benchmark SDK,
-// and with no SDK registered), side by side in one run.
-// Each sample pre-fills a fresh queue with 10k no-op messages (carrying trace headers, as an
-// instrumented producer sends them), then times consume start → 10k manual acks, prefetch 50.
+// Consumer throughput and CPU of amqplib on RabbitMQ, four variants alternating in one run:
+//
+//   bare                  channel.consume + ack, no SDK
+//   tasklens, no SDK      instrumentChannel, no SDK registered
+//   tasklens, SDK         the same on the benchmark SDK (spans and every metric)
+//   hand-rolled span, SDK one CONSUMER span per message and no metric: propagation.extract of the
+//                         message headers, the handler (the ack) run in the span's context
+//
+// Each sample fills a fresh queue with MESSAGES no-op messages carrying the headers an
+// instrumented producer sends (traceparent, enqueue time; the same for every variant), then times
+// the consume phase: consume start → the last manual ack, prefetch 50. It records messages/s and
+// this process's CPU time per message over that phase (process.cpuUsage: the broker's share of
+// the two cores is not in it). Medians, spreads, per-round ratios, then targets T3 and T5.
 // Run after `npx tsc --build`: node bench/amqplib-throughput.js
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import amqp from 'amqplib';
 import { instrumentChannel } from '@tasklens/amqplib';
-import { startBenchSdk } from '@tasklens/test-utils';
-import { median, printTable } from './support/report.js';
+import { registerBenchSdk } from './support/bench-sdk.js';
+import { formatRatios, pairedRatios, printRoundsTable, target } from './support/report.js';
+import { runRounds, startClock } from './support/rounds.js';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const MESSAGES = 10_000;
+// About 0.4 s of consuming per sample: with 5 000 messages (0.1 s) the per-round ratios spread
+// about twice as wide for the same run time.
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 15_000);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 12);
 const PREFETCH = 50;
-const REPETITIONS = 5;
 
 async function fill(connection, queue) {
   const channel = await connection.createConfirmChannel();
@@ -32,101 +45,120 @@ async function fill(connection, queue) {
   await channel.close();
 }
 
-/**
- * One sample: messages per second from consume start to the last ack, and this process's CPU
- * time per message over the same span (the broker's share of the two cores is not in it).
- */
-async function consumeAll(connection, queue, instrument) {
+const handRolledTracer = trace.getTracer('bench-hand-rolled');
+
+/** A consume callback with one CONSUMER span per message around `handle`; no metric. */
+function handRolledSpan(queue, handle) {
+  return (message) => {
+    const parent = propagation.extract(ROOT_CONTEXT, message.properties.headers ?? {});
+    const span = handRolledTracer.startSpan(
+      `process ${queue}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: { 'messaging.system': 'rabbitmq', 'messaging.destination.name': queue },
+      },
+      parent,
+    );
+    try {
+      context.with(trace.setSpan(parent, span), handle, undefined, message);
+    } finally {
+      span.end();
+    }
+  };
+}
+
+const BARE = 'bare';
+const NO_SDK = 'tasklens, no SDK';
+const TASKLENS = 'tasklens, SDK';
+const HAND_ROLLED = 'hand-rolled span, SDK';
+
+const VARIANTS = {
+  [BARE]: { sdk: false, instrument: false, handRolled: false },
+  [NO_SDK]: { sdk: false, instrument: true, handRolled: false },
+  [TASKLENS]: { sdk: true, instrument: true, handRolled: false },
+  [HAND_ROLLED]: { sdk: true, instrument: false, handRolled: true },
+};
+
+/** The consume phase of one sample: messages/s and CPU µs per message. */
+async function consumeAll(connection, queue, variant) {
   const raw = await connection.createChannel();
-  const channel = instrument ? instrumentChannel(raw) : raw;
+  const channel = variant.instrument ? instrumentChannel(raw) : raw;
   await channel.prefetch(PREFETCH);
   let acked = 0;
   let done;
   const finished = new Promise((resolve) => (done = resolve));
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  const { consumerTag } = await channel.consume(queue, (message) => {
+  const handle = (message) => {
     if (message === null) return;
     channel.ack(message);
     acked += 1;
-    if (acked === MESSAGES) done(performance.now());
-  });
-  const ended = await finished;
-  const cpu = process.cpuUsage(cpuBefore);
+    if (acked === MESSAGES) done(stopClock());
+  };
+  const stopClock = startClock();
+  const { consumerTag } = await channel.consume(
+    queue,
+    variant.handRolled ? handRolledSpan(queue, handle) : handle,
+  );
+  const { seconds, cpuMicros } = await finished;
   await channel.cancel(consumerTag);
   await channel.deleteQueue(queue);
   await channel.close();
-  return {
-    rate: MESSAGES / ((ended - started) / 1000),
-    cpuPerMessage: (cpu.user + cpu.system) / MESSAGES,
-  };
+  return { rate: MESSAGES / seconds, cpu: cpuMicros / MESSAGES };
 }
 
-async function sample(connection, variant, repetition) {
-  const queue = `bench-amqplib-${process.pid}-${variant.replace(/\W+/g, '')}-${repetition}`;
-  await fill(connection, queue);
-  if (variant === 'bare') return consumeAll(connection, queue, false);
-  if (variant === 'tasklens (no SDK)') return consumeAll(connection, queue, true);
-  const stopSdk = startBenchSdk();
-  try {
-    return await consumeAll(connection, queue, true);
-  } finally {
-    await stopSdk();
-  }
-}
-
-/** Runs the benchmark and prints its table; resolves to the results. */
+/** Runs the variants in alternating rounds, prints the tables and targets; resolves to them. */
 export async function main() {
   const connection = await amqp.connect(URL).catch((error) => {
     throw new Error(
       `RabbitMQ is not reachable at ${URL} (${error.message}); start it with: rabbitmq-server -detached`,
     );
   });
-  const variants = ['bare', 'tasklens (no SDK)', 'tasklens'];
-  const results = variants.map((name) => ({ name, samples: [], cpu: [] }));
+  const names = Object.keys(VARIANTS);
+  let samples;
   try {
-    await sample(connection, 'bare', 'warmup');
-    await sample(connection, 'tasklens (no SDK)', 'warmup');
-    await sample(connection, 'tasklens', 'warmup');
-    for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
-      // Alternate the order so drift on the machine does not favour one variant.
-      const order = repetition % 2 === 0 ? variants : [...variants].reverse();
-      for (const variant of order) {
-        const { rate, cpuPerMessage } = await sample(connection, variant, repetition);
-        const result = results.find((candidate) => candidate.name === variant);
-        result.samples.push(rate);
-        result.cpu.push(cpuPerMessage);
+    samples = await runRounds(names, REPETITIONS, async (name, round) => {
+      const queue = `bench-amqplib-${process.pid}-${name.replace(/\W+/g, '')}-${round}`;
+      await fill(connection, queue);
+      const stopSdk = VARIANTS[name].sdk ? registerBenchSdk() : undefined;
+      try {
+        return await consumeAll(connection, queue, VARIANTS[name]);
+      } finally {
+        await stopSdk?.();
       }
-    }
+    });
   } finally {
     await connection.close();
   }
-  printTable(
-    `amqplib consumer throughput: ${MESSAGES} messages, prefetch ${PREFETCH}, manual ack, ${REPETITIONS} repetitions`,
+  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
+  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
+  const of = (list, name) => list.find((result) => result.name === name).samples;
+  const rateRatios = printRoundsTable(
+    `amqplib consumer throughput: ${MESSAGES} messages, prefetch ${PREFETCH}, manual ack, ${REPETITIONS} rounds`,
     'msg/s',
-    [
-      { name: 'amqplib (bare)', samples: results[0].samples },
-      { name: '@tasklens/amqplib (no SDK)', samples: results[1].samples },
-      { name: '@tasklens/amqplib', samples: results[2].samples },
-    ],
-    { baseline: 'amqplib (bare)', higherIsBetter: true },
+    rates,
+    { baseline: BARE, higherIsBetter: true },
   );
-  printTable(
-    'amqplib consumer CPU of the Node process per message (same samples)',
+  const cpuRatios = printRoundsTable(
+    'amqplib consumer: CPU of this process per message over the consume phase (same samples)',
     'µs/msg',
-    [
-      { name: 'amqplib (bare)', samples: results[0].cpu },
-      { name: '@tasklens/amqplib (no SDK)', samples: results[1].cpu },
-      { name: '@tasklens/amqplib', samples: results[2].cpu },
-    ],
-    { baseline: 'amqplib (bare)', higherIsBetter: false },
+    cpus,
+    { baseline: BARE, higherIsBetter: false },
   );
-  const bare = median(results[0].samples);
-  return {
-    results,
-    ratio: median(results[2].samples) / bare,
-    noSdkRatio: median(results[1].samples) / bare,
-  };
+  const targets = [
+    target(
+      'T3',
+      'RabbitMQ: tasklens (SDK) vs hand-rolled span, throughput',
+      pairedRatios(of(rates, TASKLENS), of(rates, HAND_ROLLED)),
+      {
+        atLeast: 0.95,
+        detail: `CPU/msg ${formatRatios(pairedRatios(of(cpus, TASKLENS), of(cpus, HAND_ROLLED)))} the hand-rolled span's`,
+      },
+    ),
+    target('T5', 'RabbitMQ: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
+      atLeast: 0.97,
+      detail: `CPU/msg ${formatRatios(cpuRatios[NO_SDK])} bare's`,
+    }),
+  ];
+  return { rates, cpus, targets };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

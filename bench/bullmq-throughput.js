@@ -1,71 +1,111 @@
-// Worker throughput of BullMQ on Redis: bare vs @tasklens/bullmq (with no SDK registered, and
-// with the benchmark SDK) vs bullmq-otel (traces and metrics), side by side in one run. Each sample pre-fills a fresh queue with 10k no-op jobs
-// through addBulk (each variant with its own producer instrumentation, so the worker reads the
-// context it would find in production), then times worker start → 10k completions, concurrency 50.
-// Variants alternate across repetitions; the instrumented ones run on the shared benchmark SDK.
+// Worker throughput and CPU of BullMQ on Redis, five variants alternating in one run:
+//
+//   bare                  Queue + Worker, no instrumentation, no SDK
+//   tasklens, no SDK      instrumentQueue + taskProcessor, no SDK registered
+//   tasklens, SDK         the same on the benchmark SDK (spans and every metric)
+//   hand-rolled span, SDK one CONSUMER span per job and no metric: the carrier read from the
+//                         job's telemetry metadata, propagation.extract, the handler run in the
+//                         span's context (the least per-job tracing costs)
+//   bullmq-otel, SDK      BullMQ's own telemetry, traces and metrics
+//
+// Each sample fills a fresh queue with JOBS no-op jobs through addBulk, with the variant's own
+// producer (the hand-rolled one reuses tasklens's, so its jobs carry the same carrier), then times
+// the consume phase: worker start → the last completion, concurrency 50. It records jobs/s and
+// this process's CPU time per job over that phase (process.cpuUsage: Redis's share of the two
+// cores is not in it). Medians, spreads and per-round ratios are printed, then targets T1 and
+// T3–T5 of the performance issue; T1 divides the CPU tasklens adds per job by the cost of one
+// attempt in isolation (bench/attempt-cost.js), measured in this process after the rounds.
 // Run after `npx tsc --build`: node bench/bullmq-throughput.js
 import { pathToFileURL } from 'node:url';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { Queue, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
-import { startBenchSdk } from '@tasklens/test-utils';
-import { median, printTable } from './support/report.js';
+import { attemptCostNs } from './attempt-cost.js';
+import { registerBenchSdk } from './support/bench-sdk.js';
+import {
+  formatNumber,
+  formatRatios,
+  median,
+  pairedRatios,
+  printRoundsTable,
+  target,
+} from './support/report.js';
+import { runRounds, startClock } from './support/rounds.js';
 
 const connection = {
   host: process.env.REDIS_HOST ?? '127.0.0.1',
   port: Number(process.env.REDIS_PORT ?? 6379),
 };
-const JOBS = 10_000;
+const JOBS = Number(process.env.BENCH_JOBS ?? 10_000);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 12);
 const CONCURRENCY = 50;
-const REPETITIONS = 5;
 const BULK_SIZE = 1_000;
 
 const noop = () => Promise.resolve();
+const workerOptions = { connection, concurrency: CONCURRENCY, autorun: false };
 
-const VARIANTS = [
-  {
-    name: 'bullmq (bare)',
-    setUp: () => ({ stop: () => Promise.resolve() }),
+const handRolledTracer = trace.getTracer('bench-hand-rolled');
+
+/** One CONSUMER span per job under the producer's context; no metric. */
+function handRolledProcessor(job) {
+  let carrier = {};
+  try {
+    const metadata = job.opts.telemetry?.metadata;
+    if (metadata !== undefined) carrier = JSON.parse(metadata);
+  } catch {
+    // A job without a readable carrier starts a new trace.
+  }
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
+  const span = handRolledTracer.startSpan(
+    `process ${job.queueName}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'messaging.system': 'bullmq', 'messaging.destination.name': job.queueName },
+    },
+    parent,
+  );
+  return context.with(trace.setSpan(parent, span), noop).finally(() => span.end());
+}
+
+const BARE = 'bare';
+const NO_SDK = 'tasklens, no SDK';
+const TASKLENS = 'tasklens, SDK';
+const HAND_ROLLED = 'hand-rolled span, SDK';
+const PEER = 'bullmq-otel (traces + metrics), SDK';
+
+const VARIANTS = {
+  [BARE]: {
+    sdk: false,
     queue: (name) => new Queue(name, { connection }),
-    worker: (name) =>
-      new Worker(name, noop, { connection, concurrency: CONCURRENCY, autorun: false }),
+    worker: (name) => new Worker(name, noop, workerOptions),
   },
-  {
-    name: '@tasklens/bullmq',
-    setUp: () => ({ stop: startBenchSdk() }),
+  [NO_SDK]: {
+    sdk: false,
     queue: (name) => instrumentQueue(new Queue(name, { connection })),
-    worker: (name) =>
-      new Worker(name, taskProcessor(noop), {
-        connection,
-        concurrency: CONCURRENCY,
-        autorun: false,
-      }),
+    worker: (name) => new Worker(name, taskProcessor(noop), workerOptions),
   },
-  {
-    name: '@tasklens/bullmq (no SDK)',
-    setUp: () => ({ stop: () => Promise.resolve() }),
+  [TASKLENS]: {
+    sdk: true,
     queue: (name) => instrumentQueue(new Queue(name, { connection })),
-    worker: (name) =>
-      new Worker(name, taskProcessor(noop), {
-        connection,
-        concurrency: CONCURRENCY,
-        autorun: false,
-      }),
+    worker: (name) => new Worker(name, taskProcessor(noop), workerOptions),
   },
-  {
-    name: 'bullmq-otel (traces + metrics)',
-    setUp: () => ({ stop: startBenchSdk() }),
+  [HAND_ROLLED]: {
+    sdk: true,
+    queue: (name) => instrumentQueue(new Queue(name, { connection })),
+    worker: (name) => new Worker(name, handRolledProcessor, workerOptions),
+  },
+  [PEER]: {
+    sdk: true,
     queue: (name) =>
       new Queue(name, { connection, telemetry: new BullMQOtel({ enableMetrics: true }) }),
     worker: (name) =>
       new Worker(name, noop, {
-        connection,
-        concurrency: CONCURRENCY,
-        autorun: false,
+        ...workerOptions,
         telemetry: new BullMQOtel({ enableMetrics: true }),
       }),
   },
-];
+};
 
 async function fill(queue) {
   for (let start = 0; start < JOBS; start += BULK_SIZE) {
@@ -77,70 +117,108 @@ async function fill(queue) {
   }
 }
 
-/** One sample of a variant: jobs per second from worker start to the last completion. */
-async function sample(variant, repetition) {
-  const name = `tasklens-bench-bullmq-${process.pid}-${repetition}-${variant.name.replace(/\W+/g, '')}`;
-  const { stop } = variant.setUp();
-  const queue = variant.queue(name);
+/** Starts `worker` and resolves once JOBS jobs completed or failed, with how many failed. */
+async function consume(worker) {
+  let completed = 0;
+  let failed = 0;
+  const finished = new Promise((resolve) => {
+    const count = () => {
+      if (completed + failed === JOBS) resolve();
+    };
+    worker.on('completed', () => {
+      completed += 1;
+      count();
+    });
+    worker.on('failed', () => {
+      failed += 1;
+      count();
+    });
+  });
+  await worker.waitUntilReady();
+  void worker.run();
+  await finished;
+  return failed;
+}
+
+/** One sample: jobs/s and CPU µs per job over the consume phase. */
+async function sample(name, round) {
+  const variant = VARIANTS[name];
+  const queueName = `tasklens-bench-bullmq-${process.pid}-${round}-${name.replace(/\W+/g, '')}`;
+  // The SDK is registered for the fill and again for the consume phase, so the producer spans
+  // are exported before the phase that is timed.
+  let stopSdk = variant.sdk ? registerBenchSdk() : undefined;
+  const queue = variant.queue(queueName);
   try {
     await fill(queue);
-    const worker = variant.worker(name);
-    let completed = 0;
-    let failed = 0;
-    const finished = new Promise((resolve) => {
-      const count = () => {
-        if (completed + failed === JOBS) resolve();
-      };
-      worker.on('completed', () => {
-        completed += 1;
-        count();
-      });
-      worker.on('failed', () => {
-        failed += 1;
-        count();
-      });
-    });
-    await worker.waitUntilReady();
-    const started = performance.now();
-    void worker.run();
-    await finished;
-    const seconds = (performance.now() - started) / 1000;
+    await stopSdk?.();
+    stopSdk = variant.sdk ? registerBenchSdk() : undefined;
+    const worker = variant.worker(queueName);
+    const stopClock = startClock();
+    const failed = await consume(worker);
+    const { seconds, cpuMicros } = stopClock();
     await worker.close();
-    if (failed > 0) throw new Error(`${variant.name}: ${failed} jobs failed`);
-    return JOBS / seconds;
+    if (failed > 0) throw new Error(`${name}: ${failed} jobs failed`);
+    return { rate: JOBS / seconds, cpu: cpuMicros / JOBS };
   } finally {
+    await stopSdk?.();
     await queue.obliterate({ force: true });
     await queue.close();
-    await stop();
   }
 }
 
-/** Runs every variant REPETITIONS times, alternating, and prints the medians and ratios. */
+/** Runs the variants in alternating rounds, prints the tables and targets; resolves to them. */
 export async function main() {
-  const results = VARIANTS.map((variant) => ({ name: variant.name, samples: [] }));
-  for (let repetition = 0; repetition < REPETITIONS; repetition += 1) {
-    // Rotate the order so that no variant always runs first (warm-up) or last.
-    for (let offset = 0; offset < VARIANTS.length; offset += 1) {
-      const index = (repetition + offset) % VARIANTS.length;
-      results[index].samples.push(await sample(VARIANTS[index], repetition));
-    }
-  }
-  printTable(
-    `BullMQ worker throughput: ${JOBS} no-op jobs, concurrency ${CONCURRENCY}, ${REPETITIONS} repetitions`,
+  const names = Object.keys(VARIANTS);
+  const samples = await runRounds(names, REPETITIONS, sample);
+  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
+  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
+  const of = (list, name) => list.find((result) => result.name === name).samples;
+  const rateRatios = printRoundsTable(
+    `BullMQ worker throughput: ${JOBS} no-op jobs, concurrency ${CONCURRENCY}, ${REPETITIONS} rounds`,
     'jobs/s',
-    results,
-    { baseline: 'bullmq (bare)', higherIsBetter: true },
+    rates,
+    { baseline: BARE, higherIsBetter: true },
   );
-  for (const { name, samples } of results) {
-    console.log(`  ${name} samples: ${samples.map((value) => value.toFixed(0)).join(', ')}`);
-  }
-  const bare = median(results[0].samples);
-  return {
-    results,
-    ratio: median(results[1].samples) / bare,
-    noSdkRatio: median(results[2].samples) / bare,
-    peerRatio: median(results[3].samples) / bare,
-  };
+  const cpuRatios = printRoundsTable(
+    'BullMQ worker: CPU of this process per job over the consume phase (same samples)',
+    'µs/job',
+    cpus,
+    { baseline: BARE, higherIsBetter: false },
+  );
+  const attemptNs = await attemptCostNs();
+  const addedNs =
+    median(of(cpus, TASKLENS).map((cpu, round) => cpu - of(cpus, BARE)[round])) * 1000;
+  console.log(
+    `tasklens with the SDK adds ${formatNumber(addedNs / 1000)} µs of CPU per job over bare ` +
+      `(median of per-round differences); one attempt in isolation costs ${formatNumber(attemptNs)} ns`,
+  );
+  const versus = (a, b) => pairedRatios(of(rates, a), of(rates, b));
+  const cpuVersus = (a, b) => formatRatios(pairedRatios(of(cpus, a), of(cpus, b)));
+  const targets = [
+    target('T1', 'BullMQ: CPU tasklens adds per job, in attempt costs', addedNs / attemptNs, {
+      atMost: 2,
+      unit: 'x attempt cost',
+      detail: `${formatNumber(addedNs / 1000)} µs/job added, attempt ${formatNumber(attemptNs)} ns`,
+    }),
+    target(
+      'T3',
+      'BullMQ: tasklens (SDK) vs hand-rolled span, throughput',
+      versus(TASKLENS, HAND_ROLLED),
+      {
+        atLeast: 0.95,
+        detail: `CPU/job ${cpuVersus(TASKLENS, HAND_ROLLED)} the hand-rolled span's`,
+      },
+    ),
+    target('T4', 'BullMQ: tasklens (SDK) vs bullmq-otel, throughput', versus(TASKLENS, PEER), {
+      atLeast: 1.3,
+      detail: `CPU/job ${cpuVersus(TASKLENS, PEER)} bullmq-otel's`,
+    }),
+    target('T5', 'BullMQ: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
+      atLeast: 0.97,
+      detail: `CPU/job ${formatRatios(cpuRatios[NO_SDK])} bare's`,
+    }),
+  ];
+  return { rates, cpus, attemptNs, targets };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -3,7 +3,7 @@
 // (d) runTask with no SDK registered. Run with `npm run bench` or `node bench/core-overhead.js`.
 import { metrics, SpanStatusCode, trace } from '@opentelemetry/api';
 import { runTask } from '@tasklens/core';
-import { startBenchSdk } from '@tasklens/test-utils';
+import { registerBenchSdk } from './support/bench-sdk.js';
 import { median, printTable } from './support/report.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 100_000);
@@ -53,7 +53,7 @@ export async function main() {
     const record = (name, value) => round > 0 && samples[name].push(value);
     record('bare', await nanosecondsPerTask(bare));
     record('tasklens, no SDK', await nanosecondsPerTask(tasklens));
-    const stopSdk = startBenchSdk();
+    const stopSdk = registerBenchSdk();
     const wrap = handWritten();
     record('hand-written OTel', await nanosecondsPerTask(() => wrap(work)));
     record('tasklens, SDK', await nanosecondsPerTask(tasklens));

@@ -1,21 +1,35 @@
-// Consumer throughput of a JetStream pull consumer (consume(), max_messages 50, explicit ack)
-// over 10k pre-filled no-op messages: bare client vs @tasklens/nats processTask, with and
-// without an SDK registered, and a hand-rolled OTel consumer span (the least any per-message
-// tracing costs: extract, one span, run in its context; there is no OTel contrib instrumentation
-// for @nats-io/jetstream 3 to compare with). Run after `npx tsc --build`:
+// Consumer throughput and CPU of a JetStream pull consumer (consume(), max_messages 50, explicit
+// ack), four variants alternating in one run:
+//
+//   bare                  the client alone, no SDK
+//   tasklens, no SDK      @tasklens/nats processTask, no SDK registered
+//   tasklens, SDK         the same on the benchmark SDK (spans and every metric)
+//   hand-rolled span, SDK one CONSUMER span per message and no metric: the context extracted from
+//                         the message headers, the handler (the ack) run in the span's context;
+//                         there is no OTel contrib instrumentation of @nats-io/jetstream 3 to
+//                         compare with, and this is the least per-message tracing costs
+//
+// Each sample fills a fresh stream with MESSAGES no-op messages carrying the headers an
+// instrumented producer sends (the same for every variant), then times the consume phase:
+// consume() → the last ack. It records messages/s and this process's CPU time per message over
+// that phase (process.cpuUsage: the server's share of the two cores is not in it). Medians,
+// spreads, per-round ratios, then targets T3 and T5. Run after `npx tsc --build`:
 // `node bench/nats-throughput.js`.
 import { pathToFileURL } from 'node:url';
-import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { processTask } from '@tasklens/nats';
-import { startBenchSdk } from '@tasklens/test-utils';
-import { printTable } from './support/report.js';
+import { registerBenchSdk } from './support/bench-sdk.js';
+import { formatRatios, pairedRatios, printRoundsTable, target } from './support/report.js';
+import { runRounds, startClock } from './support/rounds.js';
 
 const SERVER = '127.0.0.1:4222';
-const MESSAGES = 10_000;
-const REPETITIONS = 9;
+// About 0.25 s of consuming per sample: with 5 000 messages (60 ms) the consumer's start-up and
+// the pull batches made the per-round ratios spread about twice as wide for the same run time.
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const REPETITIONS = Number(process.env.BENCH_REPETITIONS ?? 14);
 const PUBLISH_WINDOW = 500;
 const RUN = `${process.pid}_${Date.now().toString(36)}`;
 
@@ -43,7 +57,7 @@ const tracer = trace.getTracer('bench-hand-rolled');
 function handRolledSpan(msg) {
   const carrier = {};
   for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
-  const parent = propagation.extract(context.active(), carrier);
+  const parent = propagation.extract(ROOT_CONTEXT, carrier);
   const span = tracer.startSpan(
     `process ${msg.info.stream}`,
     {
@@ -55,25 +69,31 @@ function handRolledSpan(msg) {
   return context.with(trace.setSpan(parent, span), async () => msg.ack()).finally(() => span.end());
 }
 
+const BARE = 'bare';
+const NO_SDK = 'tasklens, no SDK';
+const TASKLENS = 'tasklens, SDK';
+const HAND_ROLLED = 'hand-rolled span, SDK';
+
 const variants = {
-  bare: {
+  [BARE]: {
     sdk: false,
     handle: (msg) => msg.ack(),
   },
-  'tasklens (no SDK)': {
+  [NO_SDK]: {
     sdk: false,
     handle: (msg) => processTask(msg, (delivered) => delivered.ack()),
   },
-  tasklens: {
+  [TASKLENS]: {
     sdk: true,
     handle: (msg) => processTask(msg, (delivered) => delivered.ack()),
   },
-  'hand-rolled OTel span': {
+  [HAND_ROLLED]: {
     sdk: true,
     handle: handRolledSpan,
   },
 };
 
+/** One sample: messages/s and CPU µs per message over the consume phase. */
 async function sample(nc, jsm, js, variant, index) {
   const stream = `BENCH_${RUN}_${index}`;
   const subject = `bench.${RUN}.${index}.orders`;
@@ -85,19 +105,19 @@ async function sample(nc, jsm, js, variant, index) {
       max_ack_pending: 1000,
     });
     await fill(js, subject);
-    const stopSdk = variant.sdk ? startBenchSdk() : undefined;
+    const stopSdk = variant.sdk ? registerBenchSdk() : undefined;
     try {
       const consumer = await js.consumers.get(stream, 'worker');
-      const started = performance.now();
+      const stopClock = startClock();
       const messages = await consumer.consume({ max_messages: 50 });
       let processed = 0;
       for await (const msg of messages) {
         await variant.handle(msg);
         if (++processed === MESSAGES) break;
       }
-      const seconds = (performance.now() - started) / 1000;
+      const { seconds, cpuMicros } = stopClock();
       await nc.flush();
-      return MESSAGES / seconds;
+      return { rate: MESSAGES / seconds, cpu: cpuMicros / MESSAGES };
     } finally {
       await stopSdk?.();
     }
@@ -116,30 +136,50 @@ export async function main() {
         'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &',
     );
   }
+  let samples;
+  const names = Object.keys(variants);
   try {
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
-    const names = Object.keys(variants);
-    const results = names.map((name) => ({ name, samples: [] }));
     let index = 0;
-    for (let repetition = 0; repetition < REPETITIONS; repetition++) {
-      const order = repetition % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) {
-        const throughput = await sample(nc, jsm, js, variants[name], index++);
-        results.find((result) => result.name === name).samples.push(throughput);
-      }
-    }
-    printTable(
-      `NATS JetStream consume(), ${MESSAGES} no-op messages, max_messages 50, explicit ack, ` +
-        `${REPETITIONS} repetitions`,
-      'jobs/s',
-      results,
-      { baseline: 'bare', higherIsBetter: true },
+    samples = await runRounds(names, REPETITIONS, (name) =>
+      sample(nc, jsm, js, variants[name], index++),
     );
-    return results;
   } finally {
     await nc.drain();
   }
+  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
+  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
+  const of = (list, name) => list.find((result) => result.name === name).samples;
+  const rateRatios = printRoundsTable(
+    `NATS JetStream consume(): ${MESSAGES} no-op messages, max_messages 50, explicit ack, ` +
+      `${REPETITIONS} rounds`,
+    'msg/s',
+    rates,
+    { baseline: BARE, higherIsBetter: true },
+  );
+  const cpuRatios = printRoundsTable(
+    'NATS JetStream consumer: CPU of this process per message over the consume phase (same samples)',
+    'µs/msg',
+    cpus,
+    { baseline: BARE, higherIsBetter: false },
+  );
+  const targets = [
+    target(
+      'T3',
+      'NATS: tasklens (SDK) vs hand-rolled span, throughput',
+      pairedRatios(of(rates, TASKLENS), of(rates, HAND_ROLLED)),
+      {
+        atLeast: 0.95,
+        detail: `CPU/msg ${formatRatios(pairedRatios(of(cpus, TASKLENS), of(cpus, HAND_ROLLED)))} the hand-rolled span's`,
+      },
+    ),
+    target('T5', 'NATS: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
+      atLeast: 0.97,
+      detail: `CPU/msg ${formatRatios(cpuRatios[NO_SDK])} bare's`,
+    }),
+  ];
+  return { rates, cpus, targets };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,11 +1,38 @@
-// Median-of-repetitions reporting shared by the benchmarks: one table, ratios against a baseline.
+// Median-of-repetitions reporting shared by the benchmarks: tables with spreads, ratios against a
+// baseline, and the issue's targets marked met or not met.
+import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** The median of a list of numbers. */
 export function median(values) {
+  return quantile(values, 0.5);
+}
+
+/** The q-quantile (0 ≤ q ≤ 1) of a list of numbers, interpolated between the closest ranks. */
+export function quantile(values, q) {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.ceil(position);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+/** A number with as many decimals as its size deserves. */
+export function formatNumber(value) {
+  const size = Math.abs(value);
+  if (size >= 100) return value.toFixed(0);
+  if (size >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+/** `p25–p75` of a list of numbers. */
+export function formatIqr(values, format = formatNumber) {
+  return `${format(quantile(values, 0.25))}–${format(quantile(values, 0.75))}`;
+}
+
+/** `min–max` of a list of numbers. */
+export function formatRange(values, format = formatNumber) {
+  return `${format(Math.min(...values))}–${format(Math.max(...values))}`;
 }
 
 /**
@@ -14,7 +41,11 @@ export function median(values) {
  */
 export function machineLine(nodeVersion = process.version) {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  return `${new Date().toISOString()} · node ${nodeVersion} · ${os.cpus().length} × ${cpu} · ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
+  const load = os
+    .loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' ');
+  return `${new Date().toISOString()} · node ${nodeVersion} · ${os.cpus().length} × ${cpu} · ${Math.round(os.totalmem() / 2 ** 30)} GiB · load ${load}`;
 }
 
 /**
@@ -31,15 +62,6 @@ export function printTable(title, unit, results, { baseline, higherIsBetter }) {
     const shown = value >= 100 ? value.toFixed(0) : value.toFixed(2);
     console.log(`${name.padEnd(34)} ${shown.padStart(18)} ${ratio.toFixed(2)}x`);
   }
-}
-
-/** The `q` quantile (0 to 1) of a list of numbers, interpolated between neighbours. */
-export function quantile(values, q) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  const above = Math.ceil(position);
-  return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
 }
 
 /**
@@ -60,4 +82,69 @@ export function printSpreadTable(title, samples, nodeVersion = process.version) 
       `${name.padEnd(40)} ${median(values).toFixed(0).padStart(10)} ${middle.padStart(12)} ${whole.padStart(12)}`,
     );
   }
+}
+
+/**
+ * Each round's sample of `samples` divided by the same round's sample of `baseSamples`: variants
+ * that alternate within a round share its share of the machine's drift, which the ratio cancels.
+ */
+export function pairedRatios(samples, baseSamples) {
+  return samples.map((value, round) => value / baseSamples[round]);
+}
+
+/**
+ * Prints a table of variants measured in rounds (sample i of every variant comes from round i):
+ * per variant the median, interquartile range and min–max of its samples, and the median and
+ * interquartile range of its per-round ratios to the baseline. Returns the ratios by name.
+ */
+export function printRoundsTable(title, unit, results, { baseline, higherIsBetter }) {
+  const base = results.find((result) => result.name === baseline).samples;
+  const width = Math.max(34, ...results.map(({ name }) => name.length + 1));
+  console.log(`\n${title} (${higherIsBetter ? 'higher' : 'lower'} is better)\n${machineLine()}`);
+  console.log(
+    `${'variant'.padEnd(width)} ${`median ${unit}`.padStart(14)} ${'p25–p75'.padStart(15)} ` +
+      `${'min–max'.padStart(15)}   vs ${baseline} (p25–p75 of per-round ratios)`,
+  );
+  const ratios = {};
+  for (const { name, samples } of results) {
+    ratios[name] = pairedRatios(samples, base);
+    const ratio = `${median(ratios[name]).toFixed(2)}x (${formatIqr(ratios[name], (value) => value.toFixed(2))})`;
+    console.log(
+      `${name.padEnd(width)} ${formatNumber(median(samples)).padStart(14)} ` +
+        `${formatIqr(samples).padStart(15)} ${formatRange(samples).padStart(15)}   ${ratio}`,
+    );
+  }
+  return ratios;
+}
+
+/** `1.04x (p25–p75 0.98–1.10)`: the median of per-round ratios and their interquartile range. */
+export function formatRatios(ratios) {
+  return `${median(ratios).toFixed(2)}x (p25–p75 ${formatIqr(ratios, (value) => value.toFixed(2))})`;
+}
+
+/**
+ * A target of the performance issue, measured: `measured` (a number, or per-round ratios whose
+ * median is the value and whose interquartile range is shown) against `atLeast` or `atMost`.
+ * Printed at once, and appended as a JSON line to $BENCH_TARGETS_FILE when set (run-all.js
+ * prints them all again at the end).
+ */
+export function target(id, label, measured, { atLeast, atMost, unit = 'x', detail = '' }) {
+  const value = Array.isArray(measured) ? median(measured) : measured;
+  const spread = Array.isArray(measured)
+    ? formatIqr(measured, (ratio) => ratio.toFixed(2))
+    : undefined;
+  const met = atLeast !== undefined ? value >= atLeast : value <= atMost;
+  const goal = atLeast !== undefined ? `≥ ${atLeast}${unit}` : `≤ ${atMost}${unit}`;
+  const result = { id, label, value, spread, goal, unit, met, detail, node: process.version };
+  console.log(formatTarget(result));
+  if (process.env.BENCH_TARGETS_FILE) {
+    appendFileSync(process.env.BENCH_TARGETS_FILE, `${JSON.stringify(result)}\n`);
+  }
+  return result;
+}
+
+/** One line of a target: `T3 NATS: ... 0.83x (p25–p75 0.80–0.86; goal ≥ 0.95x): NOT MET`. */
+export function formatTarget({ id, label, value, spread, goal, unit, met, detail }) {
+  const shown = `${value.toFixed(2)}${unit} (${spread ? `p25–p75 ${spread}; ` : ''}goal ${goal})`;
+  return `${id} ${label}: ${shown}: ${met ? 'met' : 'NOT MET'}${detail ? ` — ${detail}` : ''}`;
 }

@@ -26,5 +26,5 @@ export type {
 export { startNodeProcess } from './node-process.js';
 export type { NodeProcess } from './node-process.js';
 export { REDIS_HOST, REDIS_PORT, requireRedis, START_REDIS } from './redis.js';
-export { registerSdk, startBenchSdk, startProducerSdk } from './register-sdk.js';
+export { registerSdk, startProducerSdk } from './register-sdk.js';
 export type { PrintedSpan, ProducerSdk, RegisteredSdk, SdkOptions } from './register-sdk.js';

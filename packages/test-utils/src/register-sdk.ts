@@ -212,19 +212,3 @@ export function startProducerSdk(): ProducerSdk {
     shutdown: () => sdk.shutdown(),
   };
 }
-
-/**
- * Registers the SDK every benchmark runs with: the real providers, a BatchSpanProcessor and a
- * periodic metric reader, exporting to exporters that keep nothing, so the cost measured is the
- * instrumentation's and the SDK's, not a network's; the task histograms kept by tasklens, as
- * `startTelemetry()` sets them up. Returns a function that unregisters it.
- */
-export function startBenchSdk(): () => Promise<void> {
-  const sdk = registerSdk({
-    spanProcessor: 'batch',
-    spanExporter: 'discard',
-    metricReader: 'periodic',
-    taskHistograms: 'tasklens',
-  });
-  return () => sdk.shutdown();
-}

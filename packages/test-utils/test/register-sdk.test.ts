@@ -1,6 +1,6 @@
 import { metrics, SpanKind, trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerSdk, startBenchSdk, startProducerSdk } from '@tasklens/test-utils';
+import { registerSdk, startProducerSdk } from '@tasklens/test-utils';
 import type { RegisteredSdk } from '@tasklens/test-utils';
 
 let sdk: RegisteredSdk | undefined;
@@ -66,14 +66,5 @@ describe('the presets', () => {
       parentSpanId: parent?.spanId,
     });
     expect(JSON.parse(JSON.stringify(child))).toEqual(child);
-  });
-
-  it('startBenchSdk registers tracer and meter providers and returns their stop function', async () => {
-    const stop = startBenchSdk();
-    const span = trace.getTracer('test').startSpan('measured');
-    expect(span.isRecording()).toBe(true);
-    span.end();
-    await stop();
-    expect(trace.getTracer('test').startSpan('after').isRecording()).toBe(false);
   });
 });
