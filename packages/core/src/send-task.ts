@@ -11,7 +11,7 @@ import {
   ATTR_TASK_NAME,
   MESSAGING_OPERATION_TYPE_SEND,
 } from './semconv.js';
-import { taskTracer } from './task-attempt.js';
+import { currentTaskTracer } from './task-tracer.js';
 import { asException, errorTypeOf } from './task-errors.js';
 import type { SendTaskOptions, TaskCarrier } from './types.js';
 
@@ -52,10 +52,13 @@ export async function sendTask<T>(
   options: SendTaskOptions,
   send: (message: TaskSend) => Promise<T> | T,
 ): Promise<T> {
-  const span = taskTracer.startSpan(options.spanName ?? `send ${options.queue ?? options.name}`, {
-    kind: SpanKind.PRODUCER,
-    attributes: producerAttributes(options),
-  });
+  const span = currentTaskTracer().startSpan(
+    options.spanName ?? `send ${options.queue ?? options.name}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: producerAttributes(options),
+    },
+  );
   const spanContext = trace.setSpan(context.active(), span);
   const carrier = injectTaskCarrier({}, spanContext);
   try {

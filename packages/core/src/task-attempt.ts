@@ -20,12 +20,9 @@ import {
 } from './semconv.js';
 import { asException, errorTypeOf, isExpectedError } from './task-errors.js';
 import { currentTaskInstruments, taskSeries } from './task-metrics.js';
+import { currentTaskTracer } from './task-tracer.js';
 import type { TaskSeries } from './task-metrics.js';
-import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 import type { TaskAttemptOptions, TaskOutcome } from './types.js';
-
-/** The tracer of tasklens spans: a proxy that follows whichever SDK registers, even later. */
-export const taskTracer = trace.getTracer(SCOPE_NAME, SCOPE_VERSION);
 
 /**
  * One attempt of a task, from start to outcome: its span, its context (run the task's code in
@@ -115,7 +112,7 @@ class RecordedTaskAttempt implements TaskAttempt {
       options.carrier === undefined ? undefined : extractTaskCarrier(options.carrier, options.name);
     const placement = placeSpan(options, carried?.context);
     const fromQueue = options.system !== undefined || options.carrier !== undefined;
-    this.span = taskTracer.startSpan(
+    this.span = currentTaskTracer().startSpan(
       options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`),
       {
         kind: fromQueue ? SpanKind.CONSUMER : SpanKind.INTERNAL,

@@ -1,7 +1,5 @@
-import { ProxyTracerProvider, trace } from '@opentelemetry/api';
 import { currentTaskInstruments } from './task-metrics.js';
-
-const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
+import { isTracingRegistered } from './task-tracer.js';
 
 /**
  * Whether any OpenTelemetry SDK listens (a tracer or a meter provider is registered). Without one
@@ -10,7 +8,5 @@ const NOOP_TRACER_PROVIDER = new ProxyTracerProvider().getDelegate();
  * registered after the first one.
  */
 export function isTelemetryActive(): boolean {
-  const provider = trace.getTracerProvider();
-  const delegate = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
-  return delegate !== NOOP_TRACER_PROVIDER || currentTaskInstruments() !== undefined;
+  return isTracingRegistered() || currentTaskInstruments() !== undefined;
 }
