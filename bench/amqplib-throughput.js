@@ -18,7 +18,13 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@openteleme
 import amqp from 'amqplib';
 import { instrumentChannel } from '@tasklens/amqplib';
 import { registerBenchSdk } from './support/bench-sdk.js';
-import { formatRatios, pairedRatios, printRoundsTable, target } from './support/report.js';
+import {
+  BARE,
+  NO_SDK,
+  TASKLENS,
+  HAND_ROLLED,
+  reportBrokerRounds,
+} from './support/broker-report.js';
 import { runRounds, startClock } from './support/rounds.js';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -66,11 +72,6 @@ function handRolledSpan(queue, handle) {
     }
   };
 }
-
-const BARE = 'bare';
-const NO_SDK = 'tasklens, no SDK';
-const TASKLENS = 'tasklens, SDK';
-const HAND_ROLLED = 'hand-rolled span, SDK';
 
 const VARIANTS = {
   [BARE]: { sdk: false, instrument: false, handRolled: false },
@@ -128,36 +129,14 @@ export async function main() {
   } finally {
     await connection.close();
   }
-  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
-  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
-  const of = (list, name) => list.find((result) => result.name === name).samples;
-  const rateRatios = printRoundsTable(
-    `amqplib consumer throughput: ${MESSAGES} messages, prefetch ${PREFETCH}, manual ack, ${REPETITIONS} rounds`,
-    'msg/s',
-    rates,
-    { baseline: BARE, higherIsBetter: true },
-  );
-  const cpuRatios = printRoundsTable(
-    'amqplib consumer: CPU of this process per message over the consume phase (same samples)',
-    'µs/msg',
-    cpus,
-    { baseline: BARE, higherIsBetter: false },
-  );
-  const targets = [
-    target(
-      'T3',
-      'RabbitMQ: tasklens (SDK) vs hand-rolled span, throughput',
-      pairedRatios(of(rates, TASKLENS), of(rates, HAND_ROLLED)),
-      {
-        atLeast: 0.95,
-        detail: `CPU/msg ${formatRatios(pairedRatios(of(cpus, TASKLENS), of(cpus, HAND_ROLLED)))} the hand-rolled span's`,
-      },
-    ),
-    target('T5', 'RabbitMQ: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
-      atLeast: 0.97,
-      detail: `CPU/msg ${formatRatios(cpuRatios[NO_SDK])} bare's`,
-    }),
-  ];
+  const { rates, cpus, targets } = reportBrokerRounds({
+    broker: 'RabbitMQ',
+    unit: 'msg',
+    samples,
+    throughputTitle: `amqplib consumer throughput: ${MESSAGES} messages, prefetch ${PREFETCH}, manual ack, ${REPETITIONS} rounds`,
+    cpuTitle:
+      'amqplib consumer: CPU of this process per message over the consume phase (same samples)',
+  });
   return { rates, cpus, targets };
 }
 

@@ -23,14 +23,14 @@ import { BullMQOtel } from 'bullmq-otel';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
 import { attemptCostNs } from './attempt-cost.js';
 import { registerBenchSdk } from './support/bench-sdk.js';
+import { formatNumber, median, target } from './support/report.js';
 import {
-  formatNumber,
-  formatRatios,
-  median,
-  pairedRatios,
-  printRoundsTable,
-  target,
-} from './support/report.js';
+  BARE,
+  NO_SDK,
+  TASKLENS,
+  HAND_ROLLED,
+  reportBrokerRounds,
+} from './support/broker-report.js';
 import { runRounds, startClock } from './support/rounds.js';
 
 const connection = {
@@ -68,10 +68,6 @@ function handRolledProcessor(job) {
   return context.with(trace.setSpan(parent, span), noop).finally(() => span.end());
 }
 
-const BARE = 'bare';
-const NO_SDK = 'tasklens, no SDK';
-const TASKLENS = 'tasklens, SDK';
-const HAND_ROLLED = 'hand-rolled span, SDK';
 const PEER = 'bullmq-otel (traces + metrics), SDK';
 
 const VARIANTS = {
@@ -170,21 +166,13 @@ async function sample(name, round) {
 export async function main() {
   const names = Object.keys(VARIANTS);
   const samples = await runRounds(names, REPETITIONS, sample);
-  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
-  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
-  const of = (list, name) => list.find((result) => result.name === name).samples;
-  const rateRatios = printRoundsTable(
-    `BullMQ worker throughput: ${JOBS} no-op jobs, concurrency ${CONCURRENCY}, ${REPETITIONS} rounds`,
-    'jobs/s',
-    rates,
-    { baseline: BARE, higherIsBetter: true },
-  );
-  const cpuRatios = printRoundsTable(
-    'BullMQ worker: CPU of this process per job over the consume phase (same samples)',
-    'µs/job',
-    cpus,
-    { baseline: BARE, higherIsBetter: false },
-  );
+  const { rates, cpus, of, versus, cpuVersus, targets } = reportBrokerRounds({
+    broker: 'BullMQ',
+    unit: 'job',
+    samples,
+    throughputTitle: `BullMQ worker throughput: ${JOBS} no-op jobs, concurrency ${CONCURRENCY}, ${REPETITIONS} rounds`,
+    cpuTitle: 'BullMQ worker: CPU of this process per job over the consume phase (same samples)',
+  });
   const attemptNs = await attemptCostNs();
   const addedNs =
     median(of(cpus, TASKLENS).map((cpu, round) => cpu - of(cpus, BARE)[round])) * 1000;
@@ -192,32 +180,19 @@ export async function main() {
     `tasklens with the SDK adds ${formatNumber(addedNs / 1000)} µs of CPU per job over bare ` +
       `(median of per-round differences); one attempt in isolation costs ${formatNumber(attemptNs)} ns`,
   );
-  const versus = (a, b) => pairedRatios(of(rates, a), of(rates, b));
-  const cpuVersus = (a, b) => formatRatios(pairedRatios(of(cpus, a), of(cpus, b)));
-  const targets = [
+  targets.unshift(
     target('T1', 'BullMQ: CPU tasklens adds per job, in attempt costs', addedNs / attemptNs, {
       atMost: 2,
       unit: 'x attempt cost',
       detail: `${formatNumber(addedNs / 1000)} µs/job added, attempt ${formatNumber(attemptNs)} ns`,
     }),
-    target(
-      'T3',
-      'BullMQ: tasklens (SDK) vs hand-rolled span, throughput',
-      versus(TASKLENS, HAND_ROLLED),
-      {
-        atLeast: 0.95,
-        detail: `CPU/job ${cpuVersus(TASKLENS, HAND_ROLLED)} the hand-rolled span's`,
-      },
-    ),
+  );
+  targets.push(
     target('T4', 'BullMQ: tasklens (SDK) vs bullmq-otel, throughput', versus(TASKLENS, PEER), {
       atLeast: 1.3,
       detail: `CPU/job ${cpuVersus(TASKLENS, PEER)} bullmq-otel's`,
     }),
-    target('T5', 'BullMQ: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
-      atLeast: 0.97,
-      detail: `CPU/job ${formatRatios(cpuRatios[NO_SDK])} bare's`,
-    }),
-  ];
+  );
   return { rates, cpus, attemptNs, targets };
 }
 

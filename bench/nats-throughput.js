@@ -22,7 +22,13 @@ import { headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { processTask } from '@tasklens/nats';
 import { registerBenchSdk } from './support/bench-sdk.js';
-import { formatRatios, pairedRatios, printRoundsTable, target } from './support/report.js';
+import {
+  BARE,
+  NO_SDK,
+  TASKLENS,
+  HAND_ROLLED,
+  reportBrokerRounds,
+} from './support/broker-report.js';
 import { runRounds, startClock } from './support/rounds.js';
 
 const SERVER = '127.0.0.1:4222';
@@ -68,11 +74,6 @@ function handRolledSpan(msg) {
   );
   return context.with(trace.setSpan(parent, span), async () => msg.ack()).finally(() => span.end());
 }
-
-const BARE = 'bare';
-const NO_SDK = 'tasklens, no SDK';
-const TASKLENS = 'tasklens, SDK';
-const HAND_ROLLED = 'hand-rolled span, SDK';
 
 const variants = {
   [BARE]: {
@@ -148,37 +149,16 @@ export async function main() {
   } finally {
     await nc.drain();
   }
-  const rates = names.map((name) => ({ name, samples: samples[name].map(({ rate }) => rate) }));
-  const cpus = names.map((name) => ({ name, samples: samples[name].map(({ cpu }) => cpu) }));
-  const of = (list, name) => list.find((result) => result.name === name).samples;
-  const rateRatios = printRoundsTable(
-    `NATS JetStream consume(): ${MESSAGES} no-op messages, max_messages 50, explicit ack, ` +
+  const { rates, cpus, targets } = reportBrokerRounds({
+    broker: 'NATS',
+    unit: 'msg',
+    samples,
+    throughputTitle:
+      `NATS JetStream consume(): ${MESSAGES} no-op messages, max_messages 50, explicit ack, ` +
       `${REPETITIONS} rounds`,
-    'msg/s',
-    rates,
-    { baseline: BARE, higherIsBetter: true },
-  );
-  const cpuRatios = printRoundsTable(
-    'NATS JetStream consumer: CPU of this process per message over the consume phase (same samples)',
-    'µs/msg',
-    cpus,
-    { baseline: BARE, higherIsBetter: false },
-  );
-  const targets = [
-    target(
-      'T3',
-      'NATS: tasklens (SDK) vs hand-rolled span, throughput',
-      pairedRatios(of(rates, TASKLENS), of(rates, HAND_ROLLED)),
-      {
-        atLeast: 0.95,
-        detail: `CPU/msg ${formatRatios(pairedRatios(of(cpus, TASKLENS), of(cpus, HAND_ROLLED)))} the hand-rolled span's`,
-      },
-    ),
-    target('T5', 'NATS: tasklens without an SDK vs bare, throughput', rateRatios[NO_SDK], {
-      atLeast: 0.97,
-      detail: `CPU/msg ${formatRatios(cpuRatios[NO_SDK])} bare's`,
-    }),
-  ];
+    cpuTitle:
+      'NATS JetStream consumer: CPU of this process per message over the consume phase (same samples)',
+  });
   return { rates, cpus, targets };
 }
 
