@@ -19,9 +19,10 @@ import {
   MESSAGING_OPERATION_TYPE_PROCESS,
 } from './semconv.js';
 import { asException, errorTypeOf, isExpectedError } from './task-errors.js';
-import { currentTaskInstruments, taskSeries } from './task-metrics.js';
+import { currentTaskInstruments } from './task-metrics.js';
+import { taskSeries } from './task-series.js';
 import { currentTaskTracer } from './task-tracer.js';
-import type { TaskSeries } from './task-metrics.js';
+import type { TaskSeries } from './task-series.js';
 import type { TaskAttemptOptions, TaskOutcome } from './types.js';
 
 /**

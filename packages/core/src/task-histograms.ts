@@ -1,4 +1,8 @@
 import type { Attributes, HrTime } from '@opentelemetry/api';
+import { outcomeAttributes } from './task-series.js';
+import type { TaskSeries } from './task-series.js';
+import type { TaskOutcome } from './types.js';
+import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
 /**
  * One attribute set of a cumulative explicit-bucket histogram, kept by tasklens itself: a record
@@ -36,13 +40,38 @@ export class HistogramPoint {
   }
 }
 
-/** A histogram's data points as a metric sink hands them to the SDK. */
-export interface CollectedHistogram {
+/** What describes a histogram: the instrument's name, description, unit and bucket boundaries. */
+export interface HistogramInfo {
   readonly name: string;
   readonly description: string;
   readonly unit: string;
   readonly boundaries: readonly number[];
+}
+
+/** A histogram's data points as a metric sink hands them to the SDK. */
+export interface CollectedHistogram extends HistogramInfo {
   readonly points: readonly HistogramPoint[];
+}
+
+/** How an attempt's duration and queue wait are recorded. */
+export interface TaskHistograms {
+  recordDuration(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    errorType: string | undefined,
+    seconds: number,
+  ): void;
+  recordWait(series: TaskSeries, seconds: number): void;
+}
+
+/** The histogram points of one series, found without a lookup on every record. */
+export interface SeriesPoints {
+  readonly owner: TaskHistograms;
+  wait?: HistogramPoint;
+  success?: HistogramPoint;
+  cancelled?: HistogramPoint;
+  /** By outcome (`failure`, `timeout`) and error type. */
+  readonly failures: Map<string, HistogramPoint>;
 }
 
 /**
@@ -83,16 +112,14 @@ const OVERFLOW_ATTRIBUTES: Attributes = { 'otel.metric.overflow': true };
  * of the provider (cumulative). Past the SDK's cardinality limit new attribute sets fold into one
  * `otel.metric.overflow` point, as the SDK does.
  */
-export class DirectHistogram {
+class DirectHistogram {
   private readonly points: HistogramPoint[] = [];
   private overflow: HistogramPoint | undefined;
+  private readonly boundaries: readonly number[];
 
-  constructor(
-    readonly name: string,
-    readonly description: string,
-    readonly unit: string,
-    readonly boundaries: readonly number[],
-  ) {}
+  constructor(private readonly info: HistogramInfo) {
+    this.boundaries = info.boundaries;
+  }
 
   /** A new point for this attribute set (the caller keeps it: no lookup per record). */
   point(attributes: Attributes): HistogramPoint {
@@ -112,8 +139,71 @@ export class DirectHistogram {
 
   collect(): CollectedHistogram {
     const points = this.points.filter((point) => point.count > 0);
-    if (this.overflow !== undefined) points.push(this.overflow);
-    const { name, description, unit, boundaries } = this;
-    return { name, description, unit, boundaries, points };
+    if (this.overflow !== undefined && this.overflow.count > 0) points.push(this.overflow);
+    return { ...this.info, points };
+  }
+}
+
+/**
+ * The duration and wait histograms kept by tasklens itself, for the SDK set up by
+ * @tasklens/node, which reports them through its metric sink: a record finds its point on the
+ * series and adds to it, with no attribute hashing.
+ */
+export class DirectHistograms implements TaskHistograms {
+  private readonly duration: DirectHistogram;
+  private readonly wait: DirectHistogram;
+
+  constructor(sink: TaskMetricsSink, duration: HistogramInfo, wait: HistogramInfo) {
+    this.duration = new DirectHistogram(duration);
+    this.wait = new DirectHistogram(wait);
+    sink.attach({ name: SCOPE_NAME, version: SCOPE_VERSION }, () => [
+      this.duration.collect(),
+      this.wait.collect(),
+    ]);
+  }
+
+  recordDuration(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    errorType: string | undefined,
+    seconds: number,
+  ): void {
+    const points = this.pointsOf(series);
+    let point: HistogramPoint;
+    if (outcome === 'success') {
+      point = points.success ??= this.duration.point(series.successAttributes);
+    } else if (outcome === 'cancelled') {
+      point = points.cancelled ??= this.duration.point(series.cancelledAttributes);
+    } else {
+      const key = `${outcome}\u0000${errorType ?? ''}`;
+      let failure = points.failures.get(key);
+      if (failure === undefined) {
+        failure = series.overflowed
+          ? this.duration.overflowPoint()
+          : this.duration.point(outcomeAttributes(series, outcome, errorType));
+        points.failures.set(key, failure);
+      }
+      point = failure;
+    }
+    point.record(seconds);
+  }
+
+  recordWait(series: TaskSeries, seconds: number): void {
+    const points = this.pointsOf(series);
+    (points.wait ??= this.wait.point(series.attributes)).record(seconds);
+  }
+
+  private pointsOf(series: TaskSeries): SeriesPoints {
+    let points = series.points;
+    if (points?.owner === this) return points;
+    points = { owner: this, failures: new Map() };
+    // A series past tasklens's series limit is a new object every attempt: it goes to the
+    // overflow points at once (the SDK folds the same attribute sets there, give or take the
+    // order in which the limits are reached).
+    if (series.overflowed) {
+      points.wait = this.wait.overflowPoint();
+      points.success = points.cancelled = this.duration.overflowPoint();
+    } else series.points = points;
+    return points;
   }
 }
