@@ -1,5 +1,6 @@
 import { ValueType } from '@opentelemetry/api';
 import type { Attributes, HrTime } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, InstrumentType } from '@opentelemetry/sdk-metrics';
@@ -34,12 +35,6 @@ type Collect = () => readonly CollectedHistogram[];
 
 /** Where @tasklens/core looks for the sink on a MeterProvider (its TASK_METRICS_SINK). */
 const TASK_METRICS_SINK = Symbol.for('tasklens.task-metrics-sink');
-
-function hrTimeNow(): HrTime {
-  const ms = performance.timeOrigin + performance.now();
-  const seconds = Math.trunc(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
 
 function toMetricData(histogram: CollectedHistogram, endTime: HrTime): HistogramMetricData {
   // The instrument descriptor the SDK's own histogram would carry (type and advice included).
@@ -105,7 +100,7 @@ export class TaskMetricsProducer implements MetricProducer {
 
   collect(): Promise<CollectionResult> {
     const { scope, collectHistograms } = this;
-    const endTime = hrTimeNow();
+    const endTime = hrTime();
     const metrics =
       collectHistograms === undefined
         ? []

@@ -117,8 +117,8 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
       : new SimpleSpanProcessor({ exporter });
   const tracerProvider = new TracerProvider({ spanProcessors: [processor] });
 
-  const taskMetrics = new TaskMetricsProducer();
-  const metricProducers = options.taskHistograms === 'tasklens' ? [taskMetrics] : [];
+  const taskMetrics = options.taskHistograms === 'tasklens' ? new TaskMetricsProducer() : undefined;
+  const metricProducers = taskMetrics === undefined ? [] : [taskMetrics];
   const collecting =
     metricReader === 'collect' ? new CollectingReader({ metricProducers }) : undefined;
   const reader =
@@ -130,9 +130,7 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
         })
       : collecting;
   const meterProvider = reader === undefined ? undefined : new MeterProvider({ readers: [reader] });
-  if (options.taskHistograms === 'tasklens' && meterProvider !== undefined) {
-    taskMetrics.offerTo(meterProvider);
-  }
+  if (meterProvider !== undefined) taskMetrics?.offerTo(meterProvider);
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(
