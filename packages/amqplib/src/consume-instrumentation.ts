@@ -1,6 +1,6 @@
-import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
-import { resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
+import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { ConsumeMessage } from 'amqplib';
 import { Delivery } from './delivery.js';
@@ -11,6 +11,10 @@ import type { InstrumentationSettings } from './instrumentation-settings.js';
 import type { MessageHandler, WrappableChannel } from './internal-types.js';
 import { MESSAGING_SYSTEM_RABBITMQ } from './semconv.js';
 import type { TaskConsumerOptions } from './types.js';
+
+const startFailed = new LimitedWarning(
+  'could not start the span of a delivery; it ran uninstrumented',
+);
 
 const consumerOptions = new WeakMap<MessageHandler, TaskConsumerOptions>();
 
@@ -80,7 +84,7 @@ function instrumentedHandler(
         noAck ? undefined : deliveries,
       );
     } catch (error) {
-      diag.error('tasklens: could not start the span of a delivery', error);
+      startFailed.report(error);
       return onMessage(message);
     }
     return delivery.run(onMessage, message, undefined);

@@ -1,7 +1,8 @@
-import { diag } from '@opentelemetry/api';
-import { isPromiseLike } from '@tasklens/core/adapter';
+import { LimitedWarning, isPromiseLike } from '@tasklens/core/adapter';
 import { declaresDeadLetterExchange } from './delivery-headers.js';
 import type { WrappableChannel } from './internal-types.js';
+
+const unreadable = new LimitedWarning('could not read assertQueue options');
 
 const MAX_DEAD_LETTER_QUEUES = 1000;
 
@@ -32,7 +33,7 @@ export function instrumentQueueDeclarations(channel: WrappableChannel): void {
         }
       }
     } catch (error) {
-      diag.warn('tasklens: could not read assertQueue options', error);
+      unreadable.report(error);
     }
     return reply;
   };

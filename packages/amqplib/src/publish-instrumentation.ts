@@ -1,7 +1,6 @@
-import { diag } from '@opentelemetry/api';
 import { sendTask } from '@tasklens/core';
-import { resolveTaskName } from '@tasklens/core/adapter';
 import type { SendTaskOptions, TaskCarrier } from '@tasklens/core';
+import { LimitedWarning, resolveTaskName } from '@tasklens/core/adapter';
 import type { Options } from 'amqplib';
 import type { InstrumentationSettings } from './instrumentation-settings.js';
 import type { ConfirmCallback, WrappableChannel } from './internal-types.js';
@@ -10,6 +9,9 @@ import {
   MESSAGING_SYSTEM_RABBITMQ,
 } from './semconv.js';
 import type { PublishInfo } from './types.js';
+
+const headersUnwritable = new LimitedWarning('could not add trace context to AMQP headers');
+const undescribed = new LimitedWarning('could not describe a publish; it was sent without a span');
 
 type Publish = (options: Options.Publish | undefined, callback?: ConfirmCallback) => boolean;
 
@@ -46,7 +48,7 @@ function withCarrier(
     if (typeof headers !== 'object' || Array.isArray(headers)) return options;
     return { ...options, headers: { ...headers, ...carrier } };
   } catch (error) {
-    diag.warn('tasklens: could not add trace context to AMQP headers', error);
+    headersUnwritable.report(error);
     return options;
   }
 }
@@ -66,7 +68,7 @@ function publishAsTask(
   try {
     sendOptions = producerOptions(settings, info);
   } catch (error) {
-    diag.warn('tasklens: could not describe a publish; sent without a span', error);
+    undescribed.report(error);
     return publish(info.options, callback);
   }
   let published = false;

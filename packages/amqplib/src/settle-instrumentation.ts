@@ -1,4 +1,4 @@
-import { diag } from '@opentelemetry/api';
+import { LimitedWarning } from '@tasklens/core/adapter';
 import type { Settlement } from '@tasklens/core/adapter';
 import type { Message } from 'amqplib';
 import { hasDeadLetterExchange } from './dead-letter-queues.js';
@@ -6,6 +6,8 @@ import type { ChannelDeliveries, Delivery } from './delivery.js';
 import type { WrappableChannel } from './internal-types.js';
 import { ATTR_TASK_DEAD_LETTERED } from './semconv.js';
 import { MessageNackedError } from './settlement-error.js';
+
+const settleFailed = new LimitedWarning('could not end the span of a settled delivery');
 
 const ACK: Settlement = { verb: 'ack' };
 const DEAD_LETTERED = { [ATTR_TASK_DEAD_LETTERED]: true };
@@ -28,10 +30,6 @@ function rejected(delivery: Delivery, verb: 'nack' | 'reject', requeue: unknown)
     requeue: requeued,
     attributes: !requeued && hasDeadLetterExchange(delivery.queue) ? DEAD_LETTERED : undefined,
   });
-}
-
-function reportSettleError(error: unknown): void {
-  diag.error('tasklens: could not end the span of a settled delivery', error);
 }
 
 /**
@@ -59,7 +57,7 @@ export function instrumentSettlement(
         if (delivery !== undefined) settle(delivery);
       } else for (const delivery of deliveries.takeUpTo(tag)) settle(delivery);
     } catch (error) {
-      reportSettleError(error);
+      settleFailed.report(error);
     }
   };
   const settleAll = (settle: (delivery: Delivery) => void): void => {
@@ -67,7 +65,7 @@ export function instrumentSettlement(
     try {
       for (const delivery of deliveries.takeAll()) settle(delivery);
     } catch (error) {
-      reportSettleError(error);
+      settleFailed.report(error);
     }
   };
 

@@ -1,7 +1,9 @@
-import { diag } from '@opentelemetry/api';
 import { ENQUEUED_AT_KEY } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
+import { LimitedWarning } from '@tasklens/core/adapter';
 import type { JobsOptions } from 'bullmq';
+
+const unwritable = new LimitedWarning('could not put the task context into job options');
 
 /*
  * The carrier travels in the job's `opts.telemetry.metadata`: the slot BullMQ persists (as the
@@ -25,7 +27,7 @@ export function withCarrier<O extends JobsOptions>(opts: O | undefined, carrier:
       telemetry: { ...opts?.telemetry, metadata: JSON.stringify(carrier) },
     } as O;
   } catch (error) {
-    diag.warn('tasklens: could not put the task context into job options', error);
+    unwritable.report(error);
     return opts as O;
   }
 }

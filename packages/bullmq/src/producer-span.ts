@@ -1,10 +1,11 @@
-import { diag } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import { ATTR_MESSAGING_MESSAGE_ID, ATTR_TASK_ID, sendTask } from '@tasklens/core';
 import type { SendTaskOptions, TaskCarrier } from '@tasklens/core';
-import { resolveTaskName } from '@tasklens/core/adapter';
+import { LimitedWarning, resolveTaskName } from '@tasklens/core/adapter';
 import { MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { JobDescription, ProducerOptions } from './types.js';
+
+const unrecorded = new LimitedWarning('could not record an added job on its span');
 
 /** The send options of one job added to a queue. */
 export function sendOptionsOf(job: JobDescription, options: ProducerOptions): SendTaskOptions {
@@ -46,7 +47,7 @@ export function startDeferredSend<T, R>(
       try {
         recordAdded(span, result);
       } catch (error) {
-        diag.warn('tasklens: could not record an added job on its span', error);
+        unrecorded.report(error);
       }
     }).catch(() => resolve(fallback));
   });

@@ -1,12 +1,17 @@
-import { context, diag, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
 import type { ExpectedErrors, TraceMode } from '@tasklens/core';
-import { resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
+import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { Job, Processor } from 'bullmq';
 import { readCarrier } from './job-carrier.js';
 import { ATTR_BULLMQ_JOB_SCHEDULER_ID, MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { TaskProcessorOptions } from './types.js';
+
+const traceModeThrew = new LimitedWarning('the traceMode option threw; the default was used');
+const startFailed = new LimitedWarning(
+  'could not start a task attempt; the job ran uninstrumented',
+);
 
 type AnyProcessor = Processor<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type ProcessorJob<P extends AnyProcessor> = Parameters<P>[0];
@@ -65,7 +70,7 @@ function traceModeOf<J>(job: Job, option: TaskProcessorOptions<J & Job>['traceMo
       const mode = option(job as J & Job);
       if (mode === 'parent' || mode === 'link') return mode;
     } catch (error) {
-      diag.warn('tasklens: the traceMode option threw; using the default', error);
+      traceModeThrew.report(error);
     }
   } else if (option !== undefined) {
     return option;
@@ -121,7 +126,7 @@ function startAttempt<J>(
     }
     return startTaskAttempt(attemptOptions);
   } catch (error) {
-    diag.error('tasklens: could not start a task attempt; the job runs uninstrumented', error);
+    startFailed.report(error);
     return undefined;
   }
 }
