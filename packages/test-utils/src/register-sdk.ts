@@ -68,6 +68,10 @@ export interface RegisteredSdk {
   collectMetrics(): Promise<ResourceMetrics>;
   /** Exports the spans a batch processor still holds. */
   forceFlush(): Promise<void>;
+  /** Unregisters every global the SDK set, keeping the providers (see `register`). */
+  unregister(): void;
+  /** Registers the same providers, propagator and a context manager again after `unregister`. */
+  register(): void;
   /** Shuts the providers down and unregisters every global the SDK set. */
   shutdown(): Promise<void>;
 }
@@ -132,14 +136,23 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
   const meterProvider = reader === undefined ? undefined : new MeterProvider({ readers: [reader] });
   if (meterProvider !== undefined) taskMetrics?.offerTo(meterProvider);
 
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(
-    new CompositePropagator({
-      propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
-    }),
-  );
-  trace.setGlobalTracerProvider(tracerProvider);
-  if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
+  const register = (): void => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
+    trace.setGlobalTracerProvider(tracerProvider);
+    if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
+  };
+  const unregister = (): void => {
+    trace.disable();
+    metrics.disable();
+    propagation.disable();
+    context.disable();
+  };
+  register();
 
   return {
     tracerProvider,
@@ -153,13 +166,12 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
       return (await collecting.collect()).resourceMetrics;
     },
     forceFlush: () => tracerProvider.forceFlush(),
+    register,
+    unregister,
     async shutdown() {
       await tracerProvider.shutdown();
       await meterProvider?.shutdown();
-      trace.disable();
-      metrics.disable();
-      propagation.disable();
-      context.disable();
+      unregister();
     },
   };
 }
