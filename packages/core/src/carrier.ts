@@ -2,6 +2,7 @@ import { context, diag, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/
 import type { Context } from '@opentelemetry/api';
 import { currentTaskInstruments } from './task-metrics.js';
 import { ATTR_CARRIER_REJECT_REASON, ATTR_TASK_NAME } from './semconv.js';
+import { fastTraceparentContext } from './traceparent.js';
 import type { TaskCarrier } from './types.js';
 
 /** Carrier key holding the enqueue time, in milliseconds since the epoch. */
@@ -110,7 +111,8 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
     // Only the registered propagator's own field names are copied, so a plain object is safe.
     const clean: TaskCarrier = {};
     let copied = 0;
-    for (const field of propagation.fields()) {
+    const fields = propagation.fields();
+    for (const field of fields) {
       const value = readField(carrier, field);
       if (value === undefined) continue;
       if (typeof value !== 'string') {
@@ -121,6 +123,10 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
       copied++;
     }
     if (copied === 0) return { context: undefined, enqueuedAt };
+    if (copied === 1 && clean.traceparent !== undefined) {
+      const fast = fastTraceparentContext(clean.traceparent, fields);
+      if (fast !== undefined) return { context: fast, enqueuedAt };
+    }
 
     const extracted = propagation.extract(ROOT_CONTEXT, clean);
     if (clean.traceparent !== undefined && trace.getSpanContext(extracted) === undefined) {

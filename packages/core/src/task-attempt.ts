@@ -113,18 +113,22 @@ class RecordedTaskAttempt implements TaskAttempt {
       options.carrier === undefined ? undefined : extractTaskCarrier(options.carrier, options.name);
     const placement = placeSpan(options, carried?.context);
     const fromQueue = options.system !== undefined || options.carrier !== undefined;
+    const attributes = spanAttributes(options, attempt);
+    const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
+    const waitSeconds = waitStartedAt === undefined ? undefined : this.waitSeconds(waitStartedAt);
+    // Given with the others rather than set afterwards: the SDK checks each attribute it is given.
+    if (waitSeconds !== undefined) attributes[ATTR_TASK_WAIT_DURATION] = waitSeconds;
     this.span = currentTaskTracer().startSpan(
       options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`),
       {
         kind: fromQueue ? SpanKind.CONSUMER : SpanKind.INTERNAL,
-        attributes: spanAttributes(options, attempt),
+        attributes,
         links: placement.links,
       },
       placement.parent,
     );
     this.context = trace.setSpan(placement.parent, this.span);
-    const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
-    if (waitStartedAt !== undefined) this.recordWait(waitStartedAt);
+    if (waitSeconds !== undefined) this.instruments?.recordWait(this.series, waitSeconds);
     this.series.active.value = (this.series.active.value ?? 0) + 1;
   }
 
@@ -155,16 +159,13 @@ class RecordedTaskAttempt implements TaskAttempt {
     this.end('timeout', error, options?.willRetry === true);
   }
 
-  private recordWait(waitStartedAt: number): void {
-    if (!Number.isFinite(waitStartedAt)) return;
-    let waitMs = Date.now() - waitStartedAt;
-    if (waitMs < 0) {
-      this.instruments?.waitClockSkew.add(1, this.series.lastSuccess.attributes);
-      waitMs = 0;
-    }
-    const seconds = waitMs / 1000;
-    this.instruments?.recordWait(this.series, seconds);
-    this.span.setAttribute(ATTR_TASK_WAIT_DURATION, seconds);
+  /** Seconds since `waitStartedAt`; a future time counts as clock skew and gives zero. */
+  private waitSeconds(waitStartedAt: number): number | undefined {
+    if (!Number.isFinite(waitStartedAt)) return undefined;
+    const waitMs = Date.now() - waitStartedAt;
+    if (waitMs >= 0) return waitMs / 1000;
+    this.instruments?.waitClockSkew.add(1, this.series.lastSuccess.attributes);
+    return 0;
   }
 
   private end(outcome: TaskOutcome, error: unknown, willRetry: boolean): void {
