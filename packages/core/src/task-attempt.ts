@@ -128,7 +128,8 @@ class RecordedTaskAttempt implements TaskAttempt {
       placement.parent,
     );
     this.context = trace.setSpan(placement.parent, this.span);
-    if (waitSeconds !== undefined) this.instruments?.recordWait(this.series, waitSeconds);
+    if (waitSeconds !== undefined)
+      this.instruments?.recordWait(this.series, waitSeconds, this.context);
     this.series.active.value = (this.series.active.value ?? 0) + 1;
   }
 
@@ -190,7 +191,7 @@ class RecordedTaskAttempt implements TaskAttempt {
           instruments?.retries.add(1, series.activeAttributes);
         }
       }
-      instruments?.recordDuration(series, outcome, errorType, seconds);
+      instruments?.recordDuration(series, outcome, errorType, seconds, this.context);
       series.active.value = (series.active.value ?? 1) - 1;
       if (outcome === 'success') series.lastSuccess.value = Date.now() / 1000;
       span.end();

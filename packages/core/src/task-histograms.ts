@@ -1,13 +1,32 @@
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import { trace, TraceFlags } from '@opentelemetry/api';
+import type { Attributes, Context, HrTime, SpanContext } from '@opentelemetry/api';
 import { outcomeAttributes } from './task-series.js';
 import type { TaskSeries } from './task-series.js';
 import type { TaskOutcome } from './types.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
+/** A recorded value and the sampled span it was recorded in: the link from a metric to a trace. */
+export interface HistogramExemplar {
+  readonly value: number;
+  /** When it was recorded. */
+  readonly time: HrTime;
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** The latest sampled record of one bucket, overwritten in place by the next one. */
+interface ExemplarSlot {
+  value: number;
+  timeMs: number;
+  spanContext: SpanContext;
+}
+
 /**
  * One attribute set of a cumulative explicit-bucket histogram, kept by tasklens itself: a record
  * is a bucket search over the fixed boundaries and four additions, where the SDK's own histogram
- * hashes the attribute set on every record. Reported through {@link TaskMetricsSink}.
+ * hashes the attribute set on every record. Each bucket also keeps the latest value recorded in
+ * a sampled span as its exemplar (as the SDK's aligned-bucket exemplar reservoir would; the JS SDK
+ * does not attach exemplars itself). Reported through {@link TaskMetricsSink}.
  */
 export class HistogramPoint {
   /** One count per bucket: `boundaries.length + 1`, the last for values above every boundary. */
@@ -18,6 +37,8 @@ export class HistogramPoint {
   max = -Infinity;
   /** When the first value was recorded (the start of the cumulative series). */
   readonly startTime: HrTime;
+  /** One slot per bucket, made on the first sampled record. */
+  private exemplarSlots: (ExemplarSlot | undefined)[] | undefined;
 
   constructor(
     readonly attributes: Attributes,
@@ -27,7 +48,8 @@ export class HistogramPoint {
     this.startTime = hrTimeNow();
   }
 
-  record(value: number): void {
+  /** Records `value`; `spanContext`, when sampled, becomes the exemplar of its bucket. */
+  record(value: number, spanContext: SpanContext | undefined): void {
     const { boundaries } = this;
     // Boundaries are inclusive upper bounds, as in the SDK's explicit-bucket histogram.
     let bucket = 0;
@@ -37,6 +59,34 @@ export class HistogramPoint {
     this.count += 1;
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
+    // A trace sampled out is never exported, so it is never an exemplar either.
+    if (spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
+      this.keepExemplar(bucket, value, spanContext);
+    }
+  }
+
+  /** The latest sampled record of each bucket, in bucket order. */
+  exemplars(): HistogramExemplar[] {
+    const exemplars: HistogramExemplar[] = [];
+    for (const slot of this.exemplarSlots ?? []) {
+      if (slot === undefined) continue;
+      const { traceId, spanId } = slot.spanContext;
+      exemplars.push({ value: slot.value, time: hrTimeOf(slot.timeMs), traceId, spanId });
+    }
+    return exemplars;
+  }
+
+  private keepExemplar(bucket: number, value: number, spanContext: SpanContext): void {
+    const slots = (this.exemplarSlots ??= new Array<ExemplarSlot | undefined>(this.counts.length));
+    const slot = slots[bucket];
+    const timeMs = Date.now();
+    if (slot === undefined) {
+      slots[bucket] = { value, timeMs, spanContext };
+    } else {
+      slot.value = value;
+      slot.timeMs = timeMs;
+      slot.spanContext = spanContext;
+    }
   }
 }
 
@@ -53,15 +103,19 @@ export interface CollectedHistogram extends HistogramInfo {
   readonly points: readonly HistogramPoint[];
 }
 
-/** How an attempt's duration and queue wait are recorded. */
+/**
+ * How an attempt's duration and queue wait are recorded; `attempt` is the context with the
+ * attempt's span, whose span becomes the exemplar when it is sampled.
+ */
 export interface TaskHistograms {
   recordDuration(
     series: TaskSeries,
     outcome: TaskOutcome,
     errorType: string | undefined,
     seconds: number,
+    attempt: Context,
   ): void;
-  recordWait(series: TaskSeries, seconds: number): void;
+  recordWait(series: TaskSeries, seconds: number, attempt: Context): void;
 }
 
 /** The histogram points of one series, found without a lookup on every record. */
@@ -97,10 +151,13 @@ export interface TaskMetricsSink {
 /** The property of a MeterProvider that holds its {@link TaskMetricsSink}. */
 export const TASK_METRICS_SINK = Symbol.for('tasklens.task-metrics-sink');
 
-function hrTimeNow(): HrTime {
-  const ms = performance.timeOrigin + performance.now();
+function hrTimeOf(ms: number): HrTime {
   const seconds = Math.trunc(ms / 1000);
   return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
+}
+
+function hrTimeNow(): HrTime {
+  return hrTimeOf(performance.timeOrigin + performance.now());
 }
 
 /** The SDK's default cardinality limit per metric: beyond it, one overflow point takes the rest. */
@@ -167,6 +224,7 @@ export class DirectHistograms implements TaskHistograms {
     outcome: TaskOutcome,
     errorType: string | undefined,
     seconds: number,
+    attempt: Context,
   ): void {
     const points = this.pointsOf(series);
     let point: HistogramPoint;
@@ -185,12 +243,15 @@ export class DirectHistograms implements TaskHistograms {
       }
       point = failure;
     }
-    point.record(seconds);
+    point.record(seconds, trace.getSpanContext(attempt));
   }
 
-  recordWait(series: TaskSeries, seconds: number): void {
+  recordWait(series: TaskSeries, seconds: number, attempt: Context): void {
     const points = this.pointsOf(series);
-    (points.wait ??= this.wait.point(series.attributes)).record(seconds);
+    (points.wait ??= this.wait.point(series.attributes)).record(
+      seconds,
+      trace.getSpanContext(attempt),
+    );
   }
 
   private pointsOf(series: TaskSeries): SeriesPoints {

@@ -27,9 +27,10 @@ function apiHistograms(meter: Meter): TaskHistograms {
   const duration = create(DURATION_HISTOGRAM);
   const wait = create(WAIT_HISTOGRAM);
   return {
-    recordDuration: (series, outcome, errorType, seconds) =>
-      duration.record(seconds, outcomeAttributes(series, outcome, errorType)),
-    recordWait: (series, seconds) => wait.record(seconds, series.attributes),
+    // The attempt's context goes along, for an SDK that takes exemplars from it.
+    recordDuration: (series, outcome, errorType, seconds, attempt) =>
+      duration.record(seconds, outcomeAttributes(series, outcome, errorType), attempt),
+    recordWait: (series, seconds, attempt) => wait.record(seconds, series.attributes, attempt),
   };
 }
 

@@ -5,6 +5,7 @@ import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExportFailureReport } from './export-failure-report.js';
 import { InFlight } from './in-flight.js';
+import { withExemplars } from './otlp-exemplars.js';
 import { OTLP_JSON } from './otlp-http-post.js';
 import type { OtlpHttpPoster, OtlpTarget } from './otlp-http-post.js';
 import type { Spool } from './spool.js';
@@ -19,7 +20,8 @@ function dataPoints(metrics: ResourceMetrics): number {
 
 /**
  * Exports metrics as OTLP/HTTP JSON with cumulative temporality (Prometheus remote write needs
- * cumulative series), serialized by the SDK's own OTLP serializer. A failed export is not
+ * cumulative series), serialized by the SDK's own OTLP serializer, with the exemplars of
+ * tasklens's task histograms added (see otlp-exemplars.ts). A failed export is not
  * spooled while the process runs, since the next one carries the same running totals; the last
  * one that failed is spooled at shutdown, so the counters and last-success point of a short job
  * whose collector was down arrive later.
@@ -61,10 +63,11 @@ export class OtlpMetricExporter implements PushMetricExporter {
   }
 
   private async send(metrics: ResourceMetrics): Promise<ExportResult> {
-    const body = JsonMetricsSerializer.serializeRequest(metrics);
-    if (body === undefined) {
+    const serialized = JsonMetricsSerializer.serializeRequest(metrics);
+    if (serialized === undefined) {
       return { code: ExportResultCode.FAILED, error: new Error('metrics could not be serialized') };
     }
+    const body = withExemplars(serialized, metrics);
     const result = await this.poster.post(this.target, body, OTLP_JSON);
     if (result.status === 'success') {
       this.unsent = undefined;

@@ -4,6 +4,7 @@ import { hrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, InstrumentType } from '@opentelemetry/sdk-metrics';
+import type { DataPointWithExemplars } from './otlp-exemplars.js';
 import type {
   CollectionResult,
   HistogramMetricData,
@@ -28,7 +29,16 @@ interface CollectedHistogram {
     readonly count: number;
     readonly min: number;
     readonly max: number;
+    /** The latest sampled record per bucket (cores before 0.2 have none). */
+    exemplars?(): readonly CollectedExemplar[];
   }[];
+}
+
+interface CollectedExemplar {
+  readonly value: number;
+  readonly time: HrTime;
+  readonly traceId: string;
+  readonly spanId: string;
 }
 
 type Collect = () => readonly CollectedHistogram[];
@@ -50,18 +60,31 @@ function toMetricData(histogram: CollectedHistogram, endTime: HrTime): Histogram
     descriptor,
     aggregationTemporality: AggregationTemporality.CUMULATIVE,
     dataPointType: DataPointType.HISTOGRAM,
-    dataPoints: histogram.points.map((point) => ({
-      attributes: point.attributes,
-      startTime: point.startTime,
-      endTime,
-      value: {
-        buckets: { boundaries: [...histogram.boundaries], counts: [...point.counts] },
-        sum: point.sum,
-        count: point.count,
-        min: point.min,
-        max: point.max,
-      },
-    })),
+    dataPoints: histogram.points.map((point) => {
+      const dataPoint: DataPointWithExemplars = {
+        attributes: point.attributes,
+        startTime: point.startTime,
+        endTime,
+        value: {
+          buckets: { boundaries: [...histogram.boundaries], counts: [...point.counts] },
+          sum: point.sum,
+          count: point.count,
+          min: point.min,
+          max: point.max,
+        },
+      };
+      const exemplars = point.exemplars?.() ?? [];
+      if (exemplars.length > 0) {
+        dataPoint.exemplars = exemplars.map(({ value, time, traceId, spanId }) => ({
+          filteredAttributes: {},
+          value,
+          timestamp: time,
+          traceId,
+          spanId,
+        }));
+      }
+      return dataPoint;
+    }),
   };
 }
 

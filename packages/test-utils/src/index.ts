@@ -19,6 +19,7 @@ export type {
   Attributes as ReceivedAttributes,
   AttributeValue as ReceivedAttributeValue,
   OtlpReceiver,
+  ReceivedExemplar,
   ReceivedMetricPoint,
   ReceivedRequest,
   ReceivedSpan,

@@ -61,8 +61,18 @@ export interface ReceivedMetricPoint {
   sum: number | undefined;
   bucketCounts: number[] | undefined;
   explicitBounds: number[] | undefined;
+  /** Histogram exemplars (ids in hex); empty when the point has none. */
+  exemplars: ReceivedExemplar[];
   resource: Attributes;
   scope: { name: string; version: string | undefined };
+}
+
+/** One exemplar of a received data point. */
+export interface ReceivedExemplar {
+  value: number | undefined;
+  timeUnixNano: bigint;
+  traceId: string;
+  spanId: string;
 }
 
 /** A request the receiver accepted, body decoded as JSON. */
@@ -227,6 +237,15 @@ function decodeMetricPoints(body: unknown): ReceivedMetricPoint[] {
             explicitBounds: Array.isArray(point.explicitBounds)
               ? point.explicitBounds.map((bound) => asNumber(bound) ?? 0)
               : undefined,
+            exemplars: asArray(point.exemplars).map((raw) => {
+              const exemplar = asObject(raw);
+              return {
+                value: asNumber(exemplar.asDouble) ?? asNumber(exemplar.asInt),
+                timeUnixNano: asBigInt(exemplar.timeUnixNano),
+                traceId: asString(exemplar.traceId) ?? '',
+                spanId: asString(exemplar.spanId) ?? '',
+              };
+            }),
             resource,
             scope,
           });
