@@ -16,6 +16,7 @@ interface DashboardJson {
     title: string;
     datasource: { uid: string };
     fieldConfig: { defaults: { links?: { url: string }[] } };
+    targets: { expr: string; exemplar?: boolean }[];
   }[];
 }
 
@@ -76,5 +77,23 @@ describe('tasklens dashboard queries', () => {
         /\{"task\.name":"\$\{__field\.labels\.task_name[^}]*\}","task\.outcome":"failure"\}/,
       );
     }
+  });
+
+  it('shows exemplars on the duration and failures panels, from every bucket series', () => {
+    for (const title of ['Duration p50 / p95 / p99', 'Failures per second by error type']) {
+      const panel = typed.panels.find((candidate) => candidate.title === title);
+      const withExemplars = panel?.targets.filter((target) => target.exemplar === true) ?? [];
+      expect(withExemplars, title).toHaveLength(1);
+      // Exemplars are stored on the bucket series: the query must select them all (no `le`).
+      expect(withExemplars[0].expr).toMatch(/task_duration_seconds_bucket\{[^}]*\}/);
+      expect(withExemplars[0].expr).not.toMatch(/\ble=/);
+    }
+    const datasources = readFileSync(
+      join(REPO_DIR, 'deploy/grafana/provisioning/datasources/datasources.yaml'),
+      'utf8',
+    );
+    expect(datasources).toMatch(
+      /exemplarTraceIdDestinations:\s*\n\s*- name: trace_id\s*\n\s*datasourceUid: jaeger/,
+    );
   });
 });

@@ -1,7 +1,8 @@
 /*
  * The collector bridge end to end on the real binaries: a BullMQ producer process and a worker
  * process export OTLP to the collector, which feeds Jaeger and Prometheus; the failing task is
- * then found the way users find it (Jaeger's API, PromQL, `tasklens failures`).
+ * then found the way users find it (Jaeger's API, PromQL, `tasklens failures`), and from the
+ * failure metric's exemplars to the same trace.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,7 +14,12 @@ import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
 import { eventually, requireRedis, startNodeProcess } from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
-import { getJson, listFailures, promQuery as queryPrometheus } from './support/backend-queries.js';
+import {
+  getJson,
+  listFailures,
+  promExemplars,
+  promQuery as queryPrometheus,
+} from './support/backend-queries.js';
 import type { PromSample } from './support/backend-queries.js';
 import { testStackPorts } from './support/test-ports.js';
 
@@ -183,6 +189,28 @@ describe('producer → BullMQ → worker → collector → Jaeger and Prometheus
       message: 'card declined by issuer',
       retrying: false,
     });
+
+    // From the metric to the trace: the failure series' buckets carry exemplars of the failed
+    // attempts, whose trace is the one tasklens failures lists and Jaeger holds.
+    const exemplars = await eventually('an exemplar on the failure buckets', async () => {
+      const found = await promExemplars(
+        stack.endpoints.prometheus,
+        `task_duration_seconds_bucket{task_queue="${QUEUE}",task_outcome="failure"}`,
+        900,
+      );
+      return found.length > 0 ? found : undefined;
+    });
+    const attemptSpanIds = attempts.map((span) => span.spanID);
+    for (const exemplar of exemplars) {
+      expect(exemplar.labels.trace_id).toBe(trace.traceID);
+      expect(attemptSpanIds).toContain(exemplar.labels.span_id);
+      expect(exemplar.seriesLabels).toMatchObject({
+        task_name: 'charge-card',
+        error_type: 'PaymentDeclinedError',
+      });
+      expect(Number(exemplar.value)).toBeGreaterThanOrEqual(0);
+    }
+    expect(listed.map((failure) => failure.traceId)).toContain(exemplars[0].labels.trace_id);
 
     worker.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);

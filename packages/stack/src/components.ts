@@ -191,6 +191,9 @@ const prometheus: ComponentDefinition = {
     `--storage.tsdb.path=${join(stateDir, 'prometheus', 'data')}`,
     `--web.listen-address=${address(ports.prometheus)}`,
     '--web.enable-remote-write-receiver',
+    // Keeps the exemplars (trace ids of recent attempts) that remote write brings with the
+    // task_duration_seconds buckets, for the dashboard's links from a metric to its trace.
+    '--enable-feature=exemplar-storage',
   ],
   env: () => ({}),
   readyUrl: ({ ports }) => `http://${address(ports.prometheus)}/-/ready`,

@@ -22,6 +22,35 @@ export async function promQuery(prometheusUrl: string, expression: string): Prom
   return body.data.result;
 }
 
+/** One exemplar Prometheus stored: its labels (trace_id, span_id), value and time. */
+export interface PromExemplar {
+  labels: Record<string, string>;
+  value: string;
+  timestamp: number;
+}
+
+/**
+ * The exemplars of the series `expression` selects over the last `sinceSeconds`, from the
+ * Prometheus at `prometheusUrl` (`/api/v1/query_exemplars`), flattened across series.
+ */
+export async function promExemplars(
+  prometheusUrl: string,
+  expression: string,
+  sinceSeconds: number,
+): Promise<(PromExemplar & { seriesLabels: Record<string, string> })[]> {
+  const url = new URL('/api/v1/query_exemplars', prometheusUrl);
+  const now = Date.now() / 1000;
+  url.searchParams.set('query', expression);
+  url.searchParams.set('start', String(now - sinceSeconds));
+  url.searchParams.set('end', String(now + 60));
+  const body = (await getJson(url)) as {
+    data: { seriesLabels: Record<string, string>; exemplars: PromExemplar[] }[];
+  };
+  return body.data.flatMap(({ seriesLabels, exemplars }) =>
+    exemplars.map((exemplar) => ({ ...exemplar, seriesLabels })),
+  );
+}
+
 /**
  * What `tasklens failures --json` lists from the Jaeger at `jaegerUrl`, with `args` (filters such
  * as `--service S --since 15m`) added; throws when the command does not exit 0.
