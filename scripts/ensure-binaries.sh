@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Makes sure the real backend binaries the tests and `tasklens stack up` run are on this machine:
-#   - prometheus, promtool, prometheus-alertmanager from Debian's packages;
+#   - prometheus-alertmanager (and amtool) from Debian's package;
 #   - the tasklens collector (otelcol-tasklens), built with the OpenTelemetry Collector Builder from
 #     deploy/collector/builder-config.yaml;
-#   - Jaeger v2 (jaeger), built from its Go module.
+#   - Jaeger v2 (jaeger), built from its Go module;
+#   - Prometheus 3 (prometheus, promtool), built from its Go module.
 # Versions come from deploy/versions.json, the one source of truth that the Node side
 # (packages/stack/src/binaries.ts) reads as well. Built binaries are cached outside the
 # repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
 # <hash> is the first 12 hex digits of the SHA-256 of the build key: the manifest's bytes for the
-# collector, "<module>@<moduleVersion>" for Jaeger. A second run finds them and does nothing.
-# Build logs: ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/logs/. Writes bin/paths.json there too.
+# collector, "<module>@<moduleVersion>" for Jaeger and Prometheus. A second run finds them and does
+# nothing. Build logs: ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/logs/. Writes bin/paths.json
+# there too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo_dir=$(pwd)
@@ -40,15 +42,15 @@ flock 9
 
 # --- Debian packages -----------------------------------------------------------------------------
 missing=()
-for tool in prometheus promtool prometheus-alertmanager; do
+for tool in prometheus-alertmanager amtool; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install prometheus prometheus-alertmanager"
-  log "installing Debian packages prometheus prometheus-alertmanager (missing: ${missing[*]})"
-  # The packages' maintainer scripts would start system daemons on :9090/:9093 that would clash
-  # with the stack tasklens starts itself. A policy-rc.d answering 101 ("action not allowed")
-  # keeps invoke-rc.d from starting them; an existing policy file is left alone.
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install prometheus-alertmanager"
+  log "installing Debian package prometheus-alertmanager (missing: ${missing[*]})"
+  # The package's maintainer scripts would start a system daemon on :9093 that would clash with the
+  # stack tasklens starts itself. A policy-rc.d answering 101 ("action not allowed") keeps
+  # invoke-rc.d from starting it; an existing policy file is left alone.
   policy=/usr/sbin/policy-rc.d
   own_policy=0
   if [ ! -e "$policy" ]; then
@@ -58,7 +60,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   {
     apt-get update &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-alertmanager
   } >"$log_dir/apt-get.log" 2>&1 || {
     [ "$own_policy" = 1 ] && rm -f "$policy"
     tail -n 20 "$log_dir/apt-get.log" >&2
@@ -66,16 +68,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   }
   [ "$own_policy" = 1 ] && rm -f "$policy"
 else
-  log "Debian packages present: prometheus, promtool, prometheus-alertmanager"
-fi
-expected_prometheus=$(version_of prometheus.version)
-actual_prometheus=$(prometheus --version 2>&1 | sed -n 's/^prometheus, version \([0-9.]*\).*/\1/p')
-if [ "$actual_prometheus" != "$expected_prometheus" ]; then
-  log "warning: prometheus $actual_prometheus installed, deploy/versions.json expects $expected_prometheus"
+  log "Debian package present: prometheus-alertmanager"
 fi
 
 # --- Go builds -----------------------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector and Jaeger are built from Go modules)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector, Jaeger and Prometheus are built from Go modules)"
 # GOFLAGS from the environment would replace the one in `go env`, so keep that one's flags.
 GOFLAGS="$(go env GOFLAGS) -trimpath"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS
@@ -93,6 +90,13 @@ jaeger_commit=$(version_of jaeger.commit)
 jaeger_binary=$(version_of jaeger.binary)
 jaeger_hash=$(printf '%s@%s' "$jaeger_module" "$jaeger_module_version" | short_hash)
 jaeger_dir="$bin_root/$jaeger_binary-$jaeger_version-$jaeger_hash"
+
+prometheus_version=$(version_of prometheus.version)
+prometheus_module=$(version_of prometheus.module)
+prometheus_module_version=$(version_of prometheus.moduleVersion)
+prometheus_binary=$(version_of prometheus.binary)
+prometheus_hash=$(printf '%s@%s' "$prometheus_module" "$prometheus_module_version" | short_hash)
+prometheus_dir="$bin_root/$prometheus_binary-$prometheus_version-$prometheus_hash"
 
 build_collector() {
   local builder_dir="$bin_root/ocb-$collector_version"
@@ -127,7 +131,22 @@ build_jaeger() {
   mv "$work" "$jaeger_dir"
 }
 
-# Both builds run at once (they spend much of their time downloading modules); each logs to a file.
+build_prometheus() {
+  # The module's go.mod has no replace directives, so `go install pkg@version` builds it. Without
+  # the builtinassets tag (whose assets come from an npm build that the module does not hold) the
+  # web UI pages are absent; the HTTP API, the remote-write and OTLP receivers and the rules work.
+  local work
+  work=$(mktemp -d "$cache_dir/build-prometheus.XXXXXX")
+  local pkg=github.com/prometheus/common/version
+  GOBIN="$work" go install -ldflags "-s -w -X $pkg.Version=$prometheus_version -X $pkg.Branch=HEAD" \
+    "$prometheus_module/cmd/prometheus@$prometheus_module_version" \
+    "$prometheus_module/cmd/promtool@$prometheus_module_version"
+  chmod 755 "$work"
+  rm -rf "$prometheus_dir"
+  mv "$work" "$prometheus_dir"
+}
+
+# The builds run at once (they spend much of their time downloading modules); each logs to a file.
 pids=()
 names=()
 start_build() {
@@ -147,6 +166,7 @@ start_build() {
 }
 start_build collector "$collector_dir" "$collector_binary" build_collector
 start_build jaeger "$jaeger_dir" "$jaeger_binary" build_jaeger
+start_build prometheus "$prometheus_dir" "$prometheus_binary" build_prometheus
 
 failed=0
 for i in "${!pids[@]}"; do
@@ -163,8 +183,8 @@ cat >"$bin_root/paths.json" <<JSON
 {
   "collector": "$collector_dir/$collector_binary",
   "jaeger": "$jaeger_dir/$jaeger_binary",
-  "prometheus": "$(command -v prometheus)",
-  "promtool": "$(command -v promtool)",
+  "prometheus": "$prometheus_dir/$prometheus_binary",
+  "promtool": "$prometheus_dir/promtool",
   "alertmanager": "$(command -v prometheus-alertmanager)"
 }
 JSON

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests, the demo and the benchmarks need on a fresh machine, and nothing twice:
-# npm packages (when the lock file changed), Debian packages (Prometheus, promtool, Alertmanager),
-# the collector and Jaeger binaries (built once, cached outside the repository), then builds the
+# npm packages (when the lock file changed), Debian's Alertmanager, the collector, Jaeger and
+# Prometheus binaries (built once, cached outside the repository), then builds the
 # TypeScript packages and links the workspace's `tasklens` command.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 /*
- * Every PromQL query of the Grafana dashboard is valid: promtool (installed by scripts/setup.sh)
+ * Every PromQL query of the Grafana dashboard is valid: promtool (built by scripts/setup.sh)
  * parses each as a recording rule.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { dashboardQueries } from '@tasklens/test-utils';
-import { REPO_DIR, runTool } from './run-tool.js';
+import { PROMTOOL, REPO_DIR, runTool } from './run-tool.js';
 
 const dashboard: unknown = JSON.parse(
   readFileSync(join(REPO_DIR, 'deploy/grafana/dashboards/tasklens.json'), 'utf8'),
@@ -26,7 +26,7 @@ describe('tasklens dashboard queries', () => {
       );
       const file = join(dir, 'dashboard-queries.yml');
       writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('')}`);
-      const result = runTool('promtool', ['check', 'rules', file]);
+      const result = runTool(PROMTOOL, ['check', 'rules', file]);
       expect(result.status, result.output).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

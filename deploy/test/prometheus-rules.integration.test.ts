@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-import { REPO_DIR, runTool } from './run-tool.js';
+import { PROMTOOL, REPO_DIR, runTool } from './run-tool.js';
 
 const RULES_DIR = 'deploy/prometheus/rules';
 const TESTS_DIR = 'deploy/prometheus/tests';
@@ -32,21 +32,21 @@ describe('Prometheus rules', () => {
   it('pass promtool check rules', () => {
     const files = yamlFiles(RULES_DIR);
     expect(files.length).toBeGreaterThanOrEqual(3);
-    const result = runTool('promtool', ['check', 'rules', ...files]);
+    const result = runTool(PROMTOOL, ['check', 'rules', ...files]);
     expect(result.status, result.output).toBe(0);
   });
 
   it('pass their promtool unit tests', () => {
     const files = yamlFiles(TESTS_DIR);
     expect(files.length).toBeGreaterThan(0);
-    const result = runTool('promtool', ['test', 'rules', ...files]);
+    const result = runTool(PROMTOOL, ['test', 'rules', ...files]);
     expect(result.status, result.output).toBe(0);
   });
 
   it('are loaded by a prometheus.yml that passes promtool check config', () => {
     const config = 'deploy/prometheus/prometheus.yml';
     expect(existsSync(join(REPO_DIR, config)), `${config} is missing`).toBe(true);
-    const result = runTool('promtool', ['check', 'config', config]);
+    const result = runTool(PROMTOOL, ['check', 'config', config]);
     expect(result.status, result.output).toBe(0);
     expect(result.output).toContain('tasklens-alerts.yml');
   });

@@ -1,8 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { expectedPromtoolPath } from '@tasklens/stack';
 
 /** The repository root, whatever directory the tests run from. */
 export const REPO_DIR = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The promtool that scripts/setup.sh builds with Prometheus (the version of deploy/versions.json). */
+export const PROMTOOL = await expectedPromtoolPath(REPO_DIR);
 
 /** Exit status and combined stdout + stderr of one run of a command-line tool. */
 export interface ToolResult {
@@ -11,15 +17,15 @@ export interface ToolResult {
 }
 
 /**
- * Runs a tool installed by scripts/setup.sh (promtool, amtool) from the repository root. A missing
- * tool is an error that says how to install it, so a test never passes by skipping the check.
+ * Runs a tool installed by scripts/setup.sh ({@link PROMTOOL}, amtool) from the repository root. A
+ * missing tool is an error that says how to install it, so a test never passes by skipping the check.
  */
 export function runTool(tool: string, args: readonly string[]): ToolResult {
   const result = spawnSync(tool, args, { cwd: REPO_DIR, encoding: 'utf8', timeout: 120_000 });
   if (result.error !== undefined) {
     const code = (result.error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error(`${tool} is not installed: run bash scripts/setup.sh`);
+      throw new Error(`${basename(tool)} is not installed (${tool}): run bash scripts/setup.sh`);
     }
     throw result.error;
   }

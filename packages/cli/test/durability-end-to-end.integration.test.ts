@@ -249,13 +249,14 @@ async function storedSamples(series: string): Promise<[number, string][]> {
 
 /**
  * "No sample lost": the series holds exactly the acknowledged points, each at its own timestamp
- * with its value, oldest first, and nothing else (no gap, no extra, no changed value).
+ * with its value, oldest first, and nothing else (no gap, no extra, no changed value) but the zero
+ * sample Prometheus adds at the points' start time (created-timestamp zero ingestion).
  */
 async function expectAllPointsStored(points: SentPoint[], series: string): Promise<void> {
-  const expected = points.map((point): [number, string] => [
-    point.timeMs / 1000,
-    String(point.value),
-  ]);
+  const expected: [number, string][] = [
+    [METRIC_START_MS / 1000, '0'],
+    ...points.map((point): [number, string] => [point.timeMs / 1000, String(point.value)]),
+  ];
   let stored: [number, string][] = [];
   await eventually(
     `all ${points.length} acknowledged points of ${series} in Prometheus`,

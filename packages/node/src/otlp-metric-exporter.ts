@@ -19,9 +19,9 @@ function dataPoints(metrics: ResourceMetrics): number {
 }
 
 /**
- * Exports metrics as OTLP/HTTP JSON with cumulative temporality (Prometheus remote write needs
- * cumulative series), serialized by the SDK's own OTLP serializer, with the exemplars of
- * tasklens's task histograms added (see otlp-exemplars.ts). A failed export is not
+ * Exports metrics as OTLP/HTTP JSON with cumulative temporality (Prometheus stores cumulative
+ * series), serialized by the SDK's own OTLP serializer, with the exemplars of tasklens's task
+ * histograms added (see otlp-exemplars.ts). A failed export is not
  * spooled while the process runs, since the next one carries the same running totals; the last
  * one that failed is spooled at shutdown, so the counters and last-success point of a short job
  * whose collector was down arrive later.

@@ -11,8 +11,8 @@ const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 /**
  * Metric exports older than this are dropped instead of sent: Prometheus refuses samples older
- * than its out-of-order window (24 h in tasklens's prometheus.yml), and the collector's
- * remote-write log would retry such a sample for ever, holding back every newer one.
+ * than its out-of-order window (24 h in tasklens's prometheus.yml), and the collector then drops
+ * the whole request that carried such a sample, newer points of other series with it.
  */
 const MAX_METRICS_AGE_MS = 23 * 60 * 60 * 1000;
 /** Refresh the drain lock after this many files sent in one pass. */

@@ -11,13 +11,22 @@ import type { StackBinaries } from './types.js';
 /** The parts of deploy/versions.json that locate the built binaries. */
 interface VersionsFile {
   collector: { version: string; manifest: string; binary: string };
-  jaeger: { version: string; module: string; moduleVersion: string; binary: string };
+  jaeger: GoModuleBuild;
+  prometheus: GoModuleBuild;
+}
+
+/** A binary built from a Go module version (Jaeger, Prometheus). */
+interface GoModuleBuild {
+  version: string;
+  module: string;
+  moduleVersion: string;
+  binary: string;
 }
 
 /** Message appended to every "binary missing" error: the command that gets them. */
 export const SETUP_HINT =
-  'run `npx tasklens stack build` to install Prometheus and Alertmanager (Debian packages, as root) ' +
-  'and build the collector and Jaeger with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
+  'run `npx tasklens stack build` to install Alertmanager (Debian package, as root) and build ' +
+  'the collector, Jaeger and Prometheus with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
   '(in a tasklens checkout, `bash scripts/setup.sh` does the same)';
 
 /**
@@ -51,18 +60,11 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string 
   return undefined;
 }
 
-/**
- * Where scripts/ensure-binaries.sh puts the collector and Jaeger, computed the same way from
- * deploy/versions.json: `<cache>/bin/<binary>-<version>-<hash>/<binary>`, where hash is the first 12
- * hex digits of the SHA-256 of the collector's builder manifest, or of `<module>@<moduleVersion>`
- * for Jaeger. Prometheus and Alertmanager are looked up on PATH (Debian's packages name the latter
- * `prometheus-alertmanager`; an upstream build's `alertmanager` is accepted too). Nothing is
- * checked here.
- */
-export async function expectedBinaryPaths(
-  repoDir: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<StackBinaries> {
+function goModuleBuildDir(build: GoModuleBuild): string {
+  return `${build.binary}-${build.version}-${shortHash(`${build.module}@${build.moduleVersion}`)}`;
+}
+
+async function readVersionsFile(repoDir: string): Promise<VersionsFile> {
   const versionsFile = join(repoDir, 'deploy', 'versions.json');
   let versionsText: string;
   try {
@@ -73,21 +75,46 @@ export async function expectedBinaryPaths(
         'tasklens checkout, or reinstall @tasklens/stack, whose stack-files folder holds them',
     );
   }
-  const versions = JSON.parse(versionsText) as VersionsFile;
+  return JSON.parse(versionsText) as VersionsFile;
+}
+
+/**
+ * Where scripts/ensure-binaries.sh puts the collector, Jaeger and Prometheus, computed the same way
+ * from deploy/versions.json: `<cache>/bin/<binary>-<version>-<hash>/<binary>`, where hash is the
+ * first 12 hex digits of the SHA-256 of the collector's builder manifest, or of
+ * `<module>@<moduleVersion>` for Jaeger and Prometheus. Alertmanager is looked up on PATH (Debian's
+ * package names it `prometheus-alertmanager`; an upstream build's `alertmanager` is accepted too).
+ * Nothing is checked here.
+ */
+export async function expectedBinaryPaths(
+  repoDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<StackBinaries> {
+  const { collector, jaeger, prometheus } = await readVersionsFile(repoDir);
   const binDir = binaryCacheDir(env);
-  const { collector, jaeger } = versions;
   const manifest = await readFile(join(repoDir, collector.manifest));
   const collectorDir = `${collector.binary}-${collector.version}-${shortHash(manifest)}`;
-  const jaegerDir = `${jaeger.binary}-${jaeger.version}-${shortHash(`${jaeger.module}@${jaeger.moduleVersion}`)}`;
   return {
     collector: join(binDir, collectorDir, collector.binary),
-    jaeger: join(binDir, jaegerDir, jaeger.binary),
-    prometheus: (await findOnPath('prometheus', env)) ?? 'prometheus',
+    jaeger: join(binDir, goModuleBuildDir(jaeger), jaeger.binary),
+    prometheus: join(binDir, goModuleBuildDir(prometheus), prometheus.binary),
     alertmanager:
       (await findOnPath('prometheus-alertmanager', env)) ??
       (await findOnPath('alertmanager', env)) ??
       'prometheus-alertmanager',
   };
+}
+
+/**
+ * Where scripts/ensure-binaries.sh puts promtool: beside the Prometheus it builds from the same
+ * module version. Nothing is checked here.
+ */
+export async function expectedPromtoolPath(
+  repoDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const { prometheus } = await readVersionsFile(repoDir);
+  return join(binaryCacheDir(env), goModuleBuildDir(prometheus), 'promtool');
 }
 
 /**
@@ -116,8 +143,8 @@ export async function resolveStackBinaries(
 }
 
 /**
- * Gets the binaries the stack runs, once: installs Prometheus and Alertmanager (Debian packages;
- * apt-get needs root) and builds the collector and Jaeger with Go into `$TASKLENS_CACHE_DIR/bin`,
+ * Gets the binaries the stack runs, once: installs Alertmanager (Debian package; apt-get needs
+ * root) and builds the collector, Jaeger and Prometheus with Go into `$TASKLENS_CACHE_DIR/bin`,
  * default `~/.cache/tasklens/bin`. Binaries already there are kept, so a second call does
  * nothing. Runs scripts/ensure-binaries.sh of the stack's config files (the checkout's, or the copy
  * the installed package ships) with bash; its progress goes to this process's stderr. This is

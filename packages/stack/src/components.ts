@@ -172,6 +172,17 @@ const alertmanager: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.alertmanager)}/-/ready`,
 };
 
+/**
+ * The flags of Prometheus 3 that the tasklens pipeline needs, the same in docker-compose.yml: the
+ * OTLP receiver the collector sends metrics to; exemplar storage, so the trace ids on duration
+ * points are kept; and a zero sample at each series' start time (the OTLP points' start time), so
+ * the single point of a one-shot `tasklens run` process counts in increase() and rate().
+ */
+export const PROMETHEUS_FEATURE_FLAGS: readonly string[] = [
+  '--web.enable-otlp-receiver',
+  '--enable-feature=exemplar-storage,created-timestamp-zero-ingestion',
+];
+
 const prometheus: ComponentDefinition = {
   name: 'prometheus',
   binary: 'prometheus',
@@ -190,10 +201,7 @@ const prometheus: ComponentDefinition = {
     `--config.file=${join(stateDir, 'prometheus', 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(stateDir, 'prometheus', 'data')}`,
     `--web.listen-address=${address(ports.prometheus)}`,
-    '--web.enable-remote-write-receiver',
-    // Keeps the exemplars (trace ids of recent attempts) that remote write brings with the
-    // task_duration_seconds buckets, for the dashboard's links from a metric to its trace.
-    '--enable-feature=exemplar-storage',
+    ...PROMETHEUS_FEATURE_FLAGS,
   ],
   env: () => ({}),
   readyUrl: ({ ports }) => `http://${address(ports.prometheus)}/-/ready`,
@@ -251,12 +259,12 @@ const collector: ComponentDefinition = {
   env: ({ stateDir, ports, bearerToken }) => ({
     OTLP_GRPC_ENDPOINT: address(ports.otlpGrpc),
     OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
-    PROMETHEUS_REMOTE_WRITE_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/write`,
+    PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
     COLLECTOR_HEALTH_ENDPOINT: address(ports.collectorHealth),
     COLLECTOR_TELEMETRY_HOST: STACK_HOST,
     COLLECTOR_TELEMETRY_PORT: String(ports.collectorTelemetry),
-    // The persistent queues (file_storage and the remote-write WAL) outlive a collector restart.
+    // The persistent queues (file_storage) outlive a collector restart.
     COLLECTOR_FILE_STORAGE_DIR: join(stateDir, 'collector', 'file_storage'),
     ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
   }),

@@ -19,7 +19,7 @@ export interface StackPorts {
   collectorHealth: number;
   /** Collector's own metrics (otelcol_*), scraped by Prometheus. Default 8888. */
   collectorTelemetry: number;
-  /** Prometheus web, API and remote-write receiver. Default 9090. */
+  /** Prometheus web, API and OTLP receiver. Default 9090. */
   prometheus: number;
   /** Jaeger OTLP/gRPC receiver, fed by the collector. Default 14317. */
   jaegerOtlpGrpc: number;
@@ -46,7 +46,7 @@ export interface StackBinaries {
   collector: string;
   /** Jaeger v2 built from its Go module. */
   jaeger: string;
-  /** Prometheus (Debian's package). */
+  /** Prometheus 3, built from its Go module. */
   prometheus: string;
   /** Alertmanager (Debian's package prometheus-alertmanager). */
   alertmanager: string;
@@ -74,7 +74,7 @@ export interface StartStackOptions {
    * environment, never its command line. Default: no auth.
    */
   bearerToken?: string;
-  /** Executables to use instead of the cached builds and Debian's packages, field by field. */
+  /** Executables to use instead of the cached builds and Debian's Alertmanager, field by field. */
   binaries?: Partial<StackBinaries>;
   /** How long to wait for every component to become ready, in milliseconds. Default 60000. */
   readyTimeoutMs?: number;

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 // Compose files are YAML 1.1; js-yaml reads them as Compose does, anchors included.
 import { load } from 'js-yaml';
 
-import { expectedBinaryPaths, SETUP_HINT } from '../src/binaries.js';
+import { expectedBinaryPaths, expectedPromtoolPath, SETUP_HINT } from '../src/binaries.js';
+import { PROMETHEUS_FEATURE_FLAGS } from '../src/components.js';
 
 // deploy/versions.json is the one source of truth; the files that cannot read it must agree.
 const repoDir = fileURLToPath(new URL('../../../', import.meta.url));
@@ -92,6 +93,20 @@ describe('deploy versions', () => {
     );
   });
 
+  it('the Prometheus and promtool the native stack runs are the version compose pins', async () => {
+    const binaries = [
+      (await expectedBinaryPaths(repoDir)).prometheus,
+      await expectedPromtoolPath(repoDir),
+    ];
+    for (const binary of binaries) {
+      const result = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+      expect(result.error, `${binary}: ${SETUP_HINT}`).toBeUndefined();
+      expect(`${result.stdout}${result.stderr}`).toContain(
+        `version ${versions.prometheus.version}`,
+      );
+    }
+  });
+
   it('demo/Dockerfile builds from the pinned Node image', () => {
     const from = [...read(versions.demo.dockerfile).matchAll(/^FROM\s+(\S+)/gm)].map(
       (match) => match[1],
@@ -150,6 +165,15 @@ describe('docker-compose.yml', () => {
         'storage-permissions': { condition: 'service_completed_successfully' },
       });
     }
+  });
+
+  it('runs Prometheus with the flags of the native stack', () => {
+    expect(service('prometheus').command).toEqual(
+      expect.arrayContaining([...PROMETHEUS_FEATURE_FLAGS]),
+    );
+    expect(service('otel-collector').environment?.PROMETHEUS_OTLP_ENDPOINT).toBe(
+      'http://prometheus:9090/api/v1/otlp',
+    );
   });
 
   it('runs Alertmanager with the repository config where prometheus.yml sends alerts', () => {

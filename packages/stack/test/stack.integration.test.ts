@@ -158,8 +158,11 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
     ]);
   });
 
-  it('carries an OTLP/HTTP histogram to Prometheus under its translated name', async () => {
+  it('carries an OTLP/HTTP histogram to Prometheus under its translated name, with its start time and exemplar', async () => {
     const time = nowNanos();
+    const startTime = BigInt(time) - 60_000_000_000n;
+    const traceId = randomBytes(16).toString('hex');
+    const spanId = randomBytes(8).toString('hex');
     const body = {
       resourceMetrics: [
         {
@@ -176,12 +179,13 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
                     dataPoints: [
                       {
                         attributes: [{ key: 'task.name', value: { stringValue: TASK_NAME } }],
-                        startTimeUnixNano: (BigInt(time) - 60_000_000_000n).toString(),
+                        startTimeUnixNano: startTime.toString(),
                         timeUnixNano: time,
                         count: '3',
                         sum: 1.5,
                         bucketCounts: ['1', '2', '0'],
                         explicitBounds: [0.1, 1],
+                        exemplars: [{ timeUnixNano: time, asDouble: 0.7, traceId, spanId }],
                       },
                     ],
                   },
@@ -225,6 +229,35 @@ describe('native stack (real collector, Prometheus and Jaeger)', () => {
     expect(
       Object.fromEntries(buckets.data.result.map((entry) => [entry.metric.le, entry.value[1]])),
     ).toEqual({ '0.1': '1', '1': '3', '+Inf': '3' });
+
+    // created-timestamp-zero-ingestion: a zero sample at the point's start time.
+    const seconds = (nanos: bigint): number => Number(nanos / 1_000_000n) / 1000;
+    const samples = (await (
+      await fetch(
+        `${stack!.endpoints.prometheus}/api/v1/query?query=${encodeURIComponent(`${query}[2m]`)}`,
+      )
+    ).json()) as { data: { result: { values: [number, string][] }[] } };
+    expect(samples.data.result[0]?.values).toEqual([
+      [seconds(startTime), '0'],
+      [seconds(BigInt(time)), '3'],
+    ]);
+
+    // exemplar-storage: the exemplar is kept on the bucket its value falls in.
+    const exemplarsUrl = new URL('/api/v1/query_exemplars', stack!.endpoints.prometheus);
+    exemplarsUrl.searchParams.set('query', bucketQuery);
+    exemplarsUrl.searchParams.set('start', String(seconds(startTime)));
+    exemplarsUrl.searchParams.set('end', String(seconds(BigInt(time)) + 1));
+    const exemplars = (await (await fetch(exemplarsUrl)).json()) as {
+      data: {
+        seriesLabels: Record<string, string>;
+        exemplars: { labels: Record<string, string>; value: string }[];
+      }[];
+    };
+    expect(exemplars.data).toHaveLength(1);
+    expect(exemplars.data[0]?.seriesLabels.le).toBe('1');
+    expect(exemplars.data[0]?.exemplars).toEqual([
+      expect.objectContaining({ labels: { trace_id: traceId, span_id: spanId }, value: '0.7' }),
+    ]);
   });
 
   it('stops every process it started and frees the ports', async () => {

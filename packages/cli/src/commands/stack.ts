@@ -27,8 +27,8 @@ Commands:
   down     stop the processes the stack started (and nothing else); the stored traces,
            metrics and the collector's queues stay in the state directory for the next up
   status   show which components run and answer their health checks
-  build    install Prometheus and Alertmanager (Debian packages; needs root) and build the
-           collector and Jaeger with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
+  build    install Alertmanager (Debian package; needs root) and build the collector,
+           Jaeger and Prometheus with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
