@@ -1,5 +1,6 @@
 import { context, diag, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
+import { pipelineStartOf } from './pipeline-start.js';
 import { currentTaskInstruments } from './task-metrics.js';
 import { ATTR_CARRIER_REJECT_REASON, ATTR_TASK_NAME } from './semconv.js';
 import { fastTraceparentContext } from './traceparent.js';
@@ -7,6 +8,12 @@ import type { TaskCarrier } from './types.js';
 
 /** Carrier key holding the enqueue time, in milliseconds since the epoch. */
 export const ENQUEUED_AT_KEY = 'tasklens-enqueued-at';
+
+/**
+ * Carrier key holding the time the task chain started (the first enqueue of a chain whose hops
+ * enqueue the next), in milliseconds since the epoch; the same format as the enqueue time.
+ */
+export const PIPELINE_STARTED_AT_KEY = 'tasklens-pipeline-started-at';
 
 /** Longest carrier field accepted (the W3C baggage limit); longer ones are hostile. */
 const MAX_FIELD_LENGTH = 8192;
@@ -19,7 +26,8 @@ export type CarrierRejectReason =
   | 'non-string-value'
   | 'oversized'
   | 'malformed-traceparent'
-  | 'malformed-enqueued-at';
+  | 'malformed-enqueued-at'
+  | 'malformed-pipeline-started-at';
 
 /** What a consumer learns from a carrier. */
 export interface ExtractedCarrier {
@@ -27,6 +35,8 @@ export interface ExtractedCarrier {
   context: Context | undefined;
   /** Enqueue time in milliseconds since the epoch, when the carrier held a valid one. */
   enqueuedAt: number | undefined;
+  /** When the task chain started, in milliseconds since the epoch, when the carrier held it. */
+  pipelineStartedAt: number | undefined;
 }
 
 const warnedReasons = new Set<CarrierRejectReason>();
@@ -47,8 +57,10 @@ function reject(reason: CarrierRejectReason, taskName: string | undefined): void
 }
 
 /**
- * Writes the active trace context, baggage and the enqueue time into `carrier` (a new object by
- * default) with the globally registered propagator, and returns it.
+ * Writes the active trace context, baggage, the enqueue time and the start of the task chain into
+ * `carrier` (a new object by default) with the globally registered propagator, and returns it.
+ * The chain is the one `fromContext` runs in (a task attempt's); outside any, this enqueue starts
+ * a new one.
  *
  * @example
  * const headers = injectTaskCarrier();
@@ -62,6 +74,7 @@ export function injectTaskCarrier(
   try {
     propagation.inject(fromContext, carrier);
     carrier[ENQUEUED_AT_KEY] = String(enqueuedAt);
+    carrier[PIPELINE_STARTED_AT_KEY] = String(pipelineStartOf(fromContext) ?? enqueuedAt);
   } catch (error) {
     diag.warn('tasklens: could not inject task context into a carrier', error);
   }
@@ -87,26 +100,44 @@ interface CarrierRejection {
   reason: CarrierRejectReason;
 }
 
+/** A carried time field: milliseconds since the epoch as decimal digits, else a rejection. */
+function readTime(
+  carrier: object,
+  key: string,
+  reason: CarrierRejectReason,
+  taskName: string | undefined,
+): number | undefined {
+  const field = readField(carrier, key);
+  if (typeof field === 'string' && ENQUEUED_AT_PATTERN.test(field)) return Number(field);
+  if (field !== undefined) reject(reason, taskName);
+  return undefined;
+}
+
 /**
- * Extracts the producer's context and enqueue time from an untrusted carrier. Never throws:
+ * Extracts the producer's context, the enqueue time and the chain's start from an untrusted
+ * carrier. Never throws:
  * a missing carrier gives nothing; a malformed, oversized or hostile one gives nothing either,
  * counted in `task.carrier.rejected` with one warning per kind of problem.
  */
 export function extractTaskCarrier(carrier: unknown, taskName?: string): ExtractedCarrier {
-  const none: ExtractedCarrier = { context: undefined, enqueuedAt: undefined };
+  const none: ExtractedCarrier = {
+    context: undefined,
+    enqueuedAt: undefined,
+    pipelineStartedAt: undefined,
+  };
   if (carrier === undefined || carrier === null) return none;
   if (typeof carrier !== 'object' || Array.isArray(carrier)) {
     reject('not-an-object', taskName);
     return none;
   }
   try {
-    const enqueuedAtField = readField(carrier, ENQUEUED_AT_KEY);
-    let enqueuedAt: number | undefined;
-    if (typeof enqueuedAtField === 'string' && ENQUEUED_AT_PATTERN.test(enqueuedAtField)) {
-      enqueuedAt = Number(enqueuedAtField);
-    } else if (enqueuedAtField !== undefined) {
-      reject('malformed-enqueued-at', taskName);
-    }
+    const enqueuedAt = readTime(carrier, ENQUEUED_AT_KEY, 'malformed-enqueued-at', taskName);
+    const pipelineStartedAt = readTime(
+      carrier,
+      PIPELINE_STARTED_AT_KEY,
+      'malformed-pipeline-started-at',
+      taskName,
+    );
 
     // Only the registered propagator's own field names are copied, so a plain object is safe.
     const clean: TaskCarrier = {};
@@ -117,23 +148,23 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
       if (value === undefined) continue;
       if (typeof value !== 'string') {
         reject(value.reason, taskName);
-        return { context: undefined, enqueuedAt };
+        return { context: undefined, enqueuedAt, pipelineStartedAt };
       }
       clean[field] = value;
       copied++;
     }
-    if (copied === 0) return { context: undefined, enqueuedAt };
+    if (copied === 0) return { context: undefined, enqueuedAt, pipelineStartedAt };
     if (copied === 1 && clean.traceparent !== undefined) {
       const fast = fastTraceparentContext(clean.traceparent, fields);
-      if (fast !== undefined) return { context: fast, enqueuedAt };
+      if (fast !== undefined) return { context: fast, enqueuedAt, pipelineStartedAt };
     }
 
     const extracted = propagation.extract(ROOT_CONTEXT, clean);
     if (clean.traceparent !== undefined && trace.getSpanContext(extracted) === undefined) {
       reject('malformed-traceparent', taskName);
-      return { context: undefined, enqueuedAt };
+      return { context: undefined, enqueuedAt, pipelineStartedAt };
     }
-    return { context: extracted, enqueuedAt };
+    return { context: extracted, enqueuedAt, pipelineStartedAt };
   } catch {
     reject('unreadable', taskName);
     return none;

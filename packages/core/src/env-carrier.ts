@@ -1,6 +1,7 @@
-import { context, propagation } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
-import { extractTaskCarrier } from './carrier.js';
+import { extractTaskCarrier, PIPELINE_STARTED_AT_KEY } from './carrier.js';
+import { pipelineStartOf, withPipelineStart } from './pipeline-start.js';
 
 type Environment = Record<string, string | undefined>;
 
@@ -11,7 +12,9 @@ function envName(field: string): string {
 
 /**
  * A copy of `env` carrying the active context to a child process as TRACEPARENT, TRACESTATE and
- * BAGGAGE. Stale values inherited from `env` are removed first. `env` itself is not changed.
+ * BAGGAGE, and the start of the task chain it runs in as TASKLENS_PIPELINE_STARTED_AT (so the
+ * child's tasks and the messages it sends continue the chain). Stale values inherited from `env`
+ * are removed first. `env` itself is not changed.
  *
  * @example
  * spawn('./backup.sh', [], { env: injectTaskEnv() });
@@ -21,9 +24,17 @@ export function injectTaskEnv(
   fromContext: Context = context.active(),
 ): Environment {
   const copy: Environment = { ...env };
-  const fields = new Set([...propagation.fields(), 'traceparent', 'tracestate', 'baggage']);
+  const fields = new Set([
+    ...propagation.fields(),
+    'traceparent',
+    'tracestate',
+    'baggage',
+    PIPELINE_STARTED_AT_KEY,
+  ]);
   for (const field of fields) delete copy[envName(field)];
   const carrier: Record<string, string> = {};
+  const pipelineStartedAt = pipelineStartOf(fromContext);
+  if (pipelineStartedAt !== undefined) carrier[PIPELINE_STARTED_AT_KEY] = String(pipelineStartedAt);
   try {
     propagation.inject(fromContext, carrier);
   } catch {
@@ -34,13 +45,18 @@ export function injectTaskEnv(
 }
 
 /**
- * The context a parent process passed in TRACEPARENT / TRACESTATE / BAGGAGE, or `undefined`.
- * Malformed values are dropped with one warning, like any carrier.
+ * The context a parent process passed in TRACEPARENT / TRACESTATE / BAGGAGE (with the task chain
+ * of TASKLENS_PIPELINE_STARTED_AT), or `undefined`. Malformed values are dropped with one
+ * warning, like any carrier.
  */
 export function extractTaskEnv(env: Environment = process.env): Context | undefined {
   const carrier: Record<string, string | undefined> = {};
-  for (const field of propagation.fields()) carrier[field] = env[envName(field)];
-  return extractTaskCarrier(carrier).context;
+  for (const field of [...propagation.fields(), PIPELINE_STARTED_AT_KEY]) {
+    carrier[field] = env[envName(field)];
+  }
+  const extracted = extractTaskCarrier(carrier);
+  if (extracted.pipelineStartedAt === undefined) return extracted.context;
+  return withPipelineStart(extracted.context ?? ROOT_CONTEXT, extracted.pipelineStartedAt);
 }
 
 let processParent: { context: Context | undefined } | undefined;

@@ -2,7 +2,12 @@ export { runTask } from './run-task.js';
 export { isTelemetryActive } from './telemetry-active.js';
 export { sendTask } from './send-task.js';
 export type { TaskSend } from './send-task.js';
-export { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier } from './carrier.js';
+export {
+  ENQUEUED_AT_KEY,
+  extractTaskCarrier,
+  injectTaskCarrier,
+  PIPELINE_STARTED_AT_KEY,
+} from './carrier.js';
 export type { CarrierRejectReason, ExtractedCarrier } from './carrier.js';
 export { extractTaskEnv, injectTaskEnv } from './env-carrier.js';
 export { errorTypeOf, TaskTimeoutError } from './task-errors.js';

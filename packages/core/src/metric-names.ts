@@ -19,6 +19,12 @@ export const TASK_METRICS = {
     unit: 's',
     prometheusName: 'task_wait_duration_seconds',
   },
+  /** Histogram of the time from the first enqueue of a task chain to the end of an attempt. */
+  pipelineDuration: {
+    name: 'task.pipeline.duration',
+    unit: 's',
+    prometheusName: 'task_pipeline_duration_seconds',
+  },
   /** Attempts in flight. */
   active: { name: 'task.active', unit: '{task}', prometheusName: 'task_active' },
   /** Time of the last successful attempt, in seconds since the epoch. */
@@ -34,6 +40,12 @@ export const TASK_METRICS = {
     name: 'task.wait.clock_skew',
     unit: '{task}',
     prometheusName: 'task_wait_clock_skew_total',
+  },
+  /** Attempts whose task chain started in the future. */
+  pipelineClockSkew: {
+    name: 'task.pipeline.clock_skew',
+    unit: '{task}',
+    prometheusName: 'task_pipeline_clock_skew_total',
   },
   /** Carriers dropped as malformed, oversized or hostile. */
   carrierRejected: {

@@ -2,6 +2,7 @@ import { context, diag, propagation, SpanKind, SpanStatusCode, trace } from '@op
 import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
 import { extractTaskCarrier } from './carrier.js';
 import { processParentContext } from './env-carrier.js';
+import { pipelineStartOf, withPipelineStart } from './pipeline-start.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_MESSAGING_DESTINATION_NAME,
@@ -95,6 +96,25 @@ function placeSpan(options: TaskAttemptOptions, producer: Context | undefined): 
   };
 }
 
+/**
+ * The start of the task chain an attempt belongs to: an explicit `pipelineStartedAt`; for a
+ * message, its carrier's (a message without one starts no chain); for an in-process task, the
+ * chain it runs in (the active context's, else the one the process was started in). An in-process
+ * task outside any chain is in none: it records no pipeline duration, and a message it sends
+ * starts a chain at its enqueue time.
+ */
+function chainStartOf(
+  options: TaskAttemptOptions,
+  fromQueue: boolean,
+  carried: number | undefined,
+): number | undefined {
+  if (options.pipelineStartedAt !== undefined) {
+    return Number.isFinite(options.pipelineStartedAt) ? options.pipelineStartedAt : undefined;
+  }
+  if (fromQueue) return carried;
+  return pipelineStartOf(context.active()) ?? pipelineStartOf(processParentContext());
+}
+
 /** One attempt's recording; a class so that the per-task cost is one small object. */
 class RecordedTaskAttempt implements TaskAttempt {
   readonly span: Span;
@@ -103,6 +123,8 @@ class RecordedTaskAttempt implements TaskAttempt {
   private readonly startTime = performance.now();
   private readonly instruments = currentTaskInstruments();
   private readonly series: TaskSeries;
+  /** When the task chain of this attempt started (ms since the epoch); none outside a chain. */
+  private readonly pipelineStartedAt: number | undefined;
 
   constructor(
     private readonly options: TaskAttemptOptions,
@@ -127,7 +149,11 @@ class RecordedTaskAttempt implements TaskAttempt {
       },
       placement.parent,
     );
-    this.context = trace.setSpan(placement.parent, this.span);
+    this.pipelineStartedAt = chainStartOf(options, fromQueue, carried?.pipelineStartedAt);
+    this.context = withPipelineStart(
+      trace.setSpan(placement.parent, this.span),
+      this.pipelineStartedAt,
+    );
     if (waitSeconds !== undefined)
       this.instruments?.recordWait(this.series, waitSeconds, this.context);
     this.series.active.value = (this.series.active.value ?? 0) + 1;
@@ -169,6 +195,15 @@ class RecordedTaskAttempt implements TaskAttempt {
     return 0;
   }
 
+  private recordPipeline(outcome: TaskOutcome, pipelineStartedAt: number): void {
+    let pipelineMs = Date.now() - pipelineStartedAt;
+    if (pipelineMs < 0) {
+      this.instruments?.pipelineClockSkew.add(1, this.series.lastSuccess.attributes);
+      pipelineMs = 0;
+    }
+    this.instruments?.recordPipeline(this.series, outcome, pipelineMs / 1000, this.context);
+  }
+
   private end(outcome: TaskOutcome, error: unknown, willRetry: boolean): void {
     if (this.done) return;
     this.done = true;
@@ -192,6 +227,8 @@ class RecordedTaskAttempt implements TaskAttempt {
         }
       }
       instruments?.recordDuration(series, outcome, errorType, seconds, this.context);
+      if (this.pipelineStartedAt !== undefined)
+        this.recordPipeline(outcome, this.pipelineStartedAt);
       series.active.value = (series.active.value ?? 1) - 1;
       if (outcome === 'success') series.lastSuccess.value = Date.now() / 1000;
       span.end();

@@ -1,6 +1,6 @@
 import { trace, TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, HrTime, SpanContext } from '@opentelemetry/api';
-import { outcomeAttributes } from './task-series.js';
+import { outcomeAttributes, pipelineAttributes } from './task-series.js';
 import type { TaskSeries } from './task-series.js';
 import type { TaskOutcome } from './types.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
@@ -104,8 +104,8 @@ export interface CollectedHistogram extends HistogramInfo {
 }
 
 /**
- * How an attempt's duration and queue wait are recorded; `attempt` is the context with the
- * attempt's span, whose span becomes the exemplar when it is sampled.
+ * How an attempt's duration, queue wait and pipeline duration are recorded; `attempt` is the
+ * context with the attempt's span, whose span becomes the exemplar when it is sampled.
  */
 export interface TaskHistograms {
   recordDuration(
@@ -116,6 +116,8 @@ export interface TaskHistograms {
     attempt: Context,
   ): void;
   recordWait(series: TaskSeries, seconds: number, attempt: Context): void;
+  /** The time from the start of the attempt's task chain to its end. */
+  recordPipeline(series: TaskSeries, outcome: TaskOutcome, seconds: number, attempt: Context): void;
 }
 
 /** The histogram points of one series, found without a lookup on every record. */
@@ -126,6 +128,8 @@ export interface SeriesPoints {
   cancelled?: HistogramPoint;
   /** By outcome (`failure`, `timeout`) and error type. */
   readonly failures: Map<string, HistogramPoint>;
+  /** Pipeline duration by outcome (points shared with the series of other messaging systems). */
+  readonly pipeline: Partial<Record<TaskOutcome, HistogramPoint>>;
 }
 
 /**
@@ -173,6 +177,8 @@ class DirectHistogram {
   private readonly points: HistogramPoint[] = [];
   private overflow: HistogramPoint | undefined;
   private readonly boundaries: readonly number[];
+  /** Points that several series share, by a key of their attribute set. */
+  private readonly shared = new Map<string, HistogramPoint>();
 
   constructor(private readonly info: HistogramInfo) {
     this.boundaries = info.boundaries;
@@ -186,6 +192,16 @@ class DirectHistogram {
       return point;
     }
     return this.overflowPoint();
+  }
+
+  /** The point of an attribute set that several series record to, found by its `key`. */
+  sharedPoint(key: string, attributes: Attributes): HistogramPoint {
+    let point = this.shared.get(key);
+    if (point === undefined) {
+      point = this.point(attributes);
+      this.shared.set(key, point);
+    }
+    return point;
   }
 
   /** The point of series past tasklens's own series limit (they are not kept apart). */
@@ -202,20 +218,28 @@ class DirectHistogram {
 }
 
 /**
- * The duration and wait histograms kept by tasklens itself, for the SDK set up by
+ * The duration, wait and pipeline histograms kept by tasklens itself, for the SDK set up by
  * @tasklens/node, which reports them through its metric sink: a record finds its point on the
  * series and adds to it, with no attribute hashing.
  */
 export class DirectHistograms implements TaskHistograms {
   private readonly duration: DirectHistogram;
   private readonly wait: DirectHistogram;
+  private readonly pipeline: DirectHistogram;
 
-  constructor(sink: TaskMetricsSink, duration: HistogramInfo, wait: HistogramInfo) {
+  constructor(
+    sink: TaskMetricsSink,
+    duration: HistogramInfo,
+    wait: HistogramInfo,
+    pipeline: HistogramInfo,
+  ) {
     this.duration = new DirectHistogram(duration);
     this.wait = new DirectHistogram(wait);
+    this.pipeline = new DirectHistogram(pipeline);
     sink.attach({ name: SCOPE_NAME, version: SCOPE_VERSION }, () => [
       this.duration.collect(),
       this.wait.collect(),
+      this.pipeline.collect(),
     ]);
   }
 
@@ -254,10 +278,24 @@ export class DirectHistograms implements TaskHistograms {
     );
   }
 
+  recordPipeline(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    seconds: number,
+    attempt: Context,
+  ): void {
+    const points = this.pointsOf(series);
+    // Series of other messaging systems share the (task, queue, outcome) attribute set.
+    (points.pipeline[outcome] ??= this.pipeline.sharedPoint(
+      `${series.queueKey}\u0000${outcome}`,
+      pipelineAttributes(series, outcome),
+    )).record(seconds, trace.getSpanContext(attempt));
+  }
+
   private pointsOf(series: TaskSeries): SeriesPoints {
     let points = series.points;
     if (points?.owner === this) return points;
-    points = { owner: this, failures: new Map() };
+    points = { owner: this, failures: new Map(), pipeline: {} };
     // A series past tasklens's series limit is a new object every attempt: it goes to the
     // overflow points at once (the SDK folds the same attribute sets there, give or take the
     // order in which the limits are reached).

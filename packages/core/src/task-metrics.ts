@@ -3,7 +3,12 @@ import type { Attributes, Counter, Meter, MeterProvider } from '@opentelemetry/a
 import { TASK_METRICS } from './metric-names.js';
 import { DirectHistograms, TASK_METRICS_SINK } from './task-histograms.js';
 import type { HistogramInfo, TaskHistograms, TaskMetricsSink } from './task-histograms.js';
-import { activeByKey, lastSuccessByName, outcomeAttributes } from './task-series.js';
+import {
+  activeByKey,
+  lastSuccessByName,
+  outcomeAttributes,
+  pipelineAttributes,
+} from './task-series.js';
 import type { GaugeState } from './task-series.js';
 import { SCOPE_NAME, SCOPE_VERSION } from './version.js';
 
@@ -16,21 +21,25 @@ export const TASK_DURATION_BUCKETS: readonly number[] = [
 export interface TaskInstruments extends TaskHistograms {
   retries: Counter;
   waitClockSkew: Counter;
+  pipelineClockSkew: Counter;
   carrierRejected: Counter;
 }
 
-/** The duration and wait histograms through the metrics API, for any SDK. */
+/** The duration, wait and pipeline histograms through the metrics API, for any SDK. */
 function apiHistograms(meter: Meter): TaskHistograms {
   const advice = { explicitBucketBoundaries: [...TASK_DURATION_BUCKETS] };
   const create = ({ name, description, unit }: HistogramInfo) =>
     meter.createHistogram(name, { description, unit, valueType: ValueType.DOUBLE, advice });
   const duration = create(DURATION_HISTOGRAM);
   const wait = create(WAIT_HISTOGRAM);
+  const pipeline = create(PIPELINE_HISTOGRAM);
   return {
     // The attempt's context goes along, for an SDK that takes exemplars from it.
     recordDuration: (series, outcome, errorType, seconds, attempt) =>
       duration.record(seconds, outcomeAttributes(series, outcome, errorType), attempt),
     recordWait: (series, seconds, attempt) => wait.record(seconds, series.attributes, attempt),
+    recordPipeline: (series, outcome, seconds, attempt) =>
+      pipeline.record(seconds, pipelineAttributes(series, outcome), attempt),
   };
 }
 
@@ -49,6 +58,14 @@ const WAIT_HISTOGRAM: HistogramInfo = {
   name: TASK_METRICS.waitDuration.name,
   unit: TASK_METRICS.waitDuration.unit,
   description: 'Time tasks waited in their queue before an attempt started.',
+  boundaries: TASK_DURATION_BUCKETS,
+};
+
+const PIPELINE_HISTOGRAM: HistogramInfo = {
+  name: TASK_METRICS.pipelineDuration.name,
+  unit: TASK_METRICS.pipelineDuration.unit,
+  description:
+    'Time from the first enqueue of a task chain to the end of an attempt of one of its tasks.',
   boundaries: TASK_DURATION_BUCKETS,
 };
 
@@ -78,10 +95,11 @@ function createInstruments(meter: Meter, sink: TaskMetricsSink | undefined): Tas
   const histograms =
     sink === undefined
       ? apiHistograms(meter)
-      : new DirectHistograms(sink, DURATION_HISTOGRAM, WAIT_HISTOGRAM);
+      : new DirectHistograms(sink, DURATION_HISTOGRAM, WAIT_HISTOGRAM, PIPELINE_HISTOGRAM);
   return {
     recordDuration: histograms.recordDuration.bind(histograms),
     recordWait: histograms.recordWait.bind(histograms),
+    recordPipeline: histograms.recordPipeline.bind(histograms),
     retries: meter.createCounter(TASK_METRICS.retries.name, {
       description: 'Failed task attempts that will be retried.',
       unit: TASK_METRICS.retries.unit,
@@ -91,6 +109,13 @@ function createInstruments(meter: Meter, sink: TaskMetricsSink | undefined): Tas
       description:
         'Tasks whose enqueue time lay in the future (clock skew); their wait counts as 0.',
       unit: TASK_METRICS.waitClockSkew.unit,
+      valueType: ValueType.INT,
+    }),
+    pipelineClockSkew: meter.createCounter(TASK_METRICS.pipelineClockSkew.name, {
+      description:
+        'Task attempts whose chain start lay in the future (clock skew); their pipeline ' +
+        'duration counts as 0.',
+      unit: TASK_METRICS.pipelineClockSkew.unit,
       valueType: ValueType.INT,
     }),
     carrierRejected: meter.createCounter(TASK_METRICS.carrierRejected.name, {

@@ -32,6 +32,13 @@ export interface TaskSeries {
   readonly activeAttributes: Attributes;
   readonly successAttributes: Attributes;
   readonly cancelledAttributes: Attributes;
+  /** task.name, task.queue and outcome `success`: the labels of a successful pipeline duration. */
+  readonly pipelineSuccessAttributes: Attributes;
+  /**
+   * The (task name, queue) pair, which series of different messaging systems share: the pipeline
+   * duration is labelled by it and the outcome only.
+   */
+  readonly queueKey: string;
   readonly active: GaugeState;
   readonly lastSuccess: GaugeState;
   /** Past the series limit: not kept, so a new object for every attempt. */
@@ -63,12 +70,15 @@ function buildSeries(
   if (queue !== undefined) activeAttributes[ATTR_TASK_QUEUE] = queue;
   const attributes: Attributes = { ...activeAttributes };
   if (system !== undefined) attributes[ATTR_MESSAGING_SYSTEM] = system;
+  const queueKey = `${name}\u0000${queue ?? ''}`;
   return {
     attributes,
     activeAttributes,
     successAttributes: { ...attributes, [ATTR_TASK_OUTCOME]: 'success' },
     cancelledAttributes: { ...attributes, [ATTR_TASK_OUTCOME]: 'cancelled' },
-    active: gauge(activeByKey, `${name}\u0000${queue ?? ''}`, activeAttributes),
+    pipelineSuccessAttributes: { ...activeAttributes, [ATTR_TASK_OUTCOME]: 'success' },
+    queueKey,
+    active: gauge(activeByKey, queueKey, activeAttributes),
     lastSuccess: gauge(lastSuccessByName, name, { [ATTR_TASK_NAME]: name }),
     overflowed: false,
     points: undefined,
@@ -133,4 +143,10 @@ export function outcomeAttributes(
   if (outcome === 'success') return series.successAttributes;
   if (outcome === 'cancelled') return series.cancelledAttributes;
   return { ...series.attributes, [ATTR_TASK_OUTCOME]: outcome, [ATTR_ERROR_TYPE]: errorType };
+}
+
+/** The attributes of a pipeline duration record: task name, queue and outcome only. */
+export function pipelineAttributes(series: TaskSeries, outcome: TaskOutcome): Attributes {
+  if (outcome === 'success') return series.pipelineSuccessAttributes;
+  return { ...series.activeAttributes, [ATTR_TASK_OUTCOME]: outcome };
 }

@@ -20,9 +20,10 @@ export type ExpectedErrors =
   ((error: unknown) => boolean) | ReadonlyArray<abstract new (...args: never[]) => unknown>;
 
 /**
- * A plain object carrying trace context, baggage and the enqueue time across a queue or a
- * process boundary. Keys: `traceparent`, `tracestate`, `baggage`, `tasklens-enqueued-at`
- * (milliseconds since the epoch, as a decimal string).
+ * A plain object carrying trace context, baggage, the enqueue time and the start of the task
+ * chain across a queue or a process boundary. Keys: `traceparent`, `tracestate`, `baggage`,
+ * `tasklens-enqueued-at` and `tasklens-pipeline-started-at` (milliseconds since the epoch, as
+ * decimal strings).
  */
 export type TaskCarrier = Record<string, string>;
 
@@ -69,6 +70,11 @@ export interface TaskAttemptOptions extends TaskSpanOptions {
    * enqueue time (a delayed job waits from when it became due).
    */
   waitStartedAt?: number;
+  /**
+   * When the task chain this attempt belongs to started, in milliseconds since the epoch:
+   * overrides the carrier's (each run of a scheduled job starts its own chain when it is due).
+   */
+  pipelineStartedAt?: number;
   /** Relation to the producer's context. Default `parent`. */
   traceMode?: TraceMode;
 }

@@ -1,6 +1,13 @@
 import { context, propagation, SpanKind, trace } from '@opentelemetry/api';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { ENQUEUED_AT_KEY, extractTaskCarrier, injectTaskCarrier, sendTask } from '@tasklens/core';
+import {
+  ENQUEUED_AT_KEY,
+  extractTaskCarrier,
+  injectTaskCarrier,
+  PIPELINE_STARTED_AT_KEY,
+  runTask,
+  sendTask,
+} from '@tasklens/core';
 import { runTaskAttempt, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskCarrier } from '@tasklens/core';
 import { captureDiagWarnings, startInMemoryTelemetry } from '@tasklens/test-utils';
@@ -17,7 +24,12 @@ async function produce(name: string, queue: string): Promise<TaskCarrier> {
 describe('producer to consumer through a carrier', () => {
   it('makes the process span a child of the send span (parent mode)', async () => {
     const carrier = await produce('resize', 'images');
-    expect(Object.keys(carrier).sort()).toEqual([ENQUEUED_AT_KEY, 'traceparent']);
+    expect(Object.keys(carrier).sort()).toEqual([
+      ENQUEUED_AT_KEY,
+      PIPELINE_STARTED_AT_KEY,
+      'traceparent',
+    ]);
+    expect(carrier[PIPELINE_STARTED_AT_KEY]).toBe(carrier[ENQUEUED_AT_KEY]);
 
     await runTaskAttempt(
       { name: 'resize', queue: 'images', system: 'test-queue', carrier },
@@ -184,6 +196,16 @@ describe('hostile and malformed carriers', () => {
     ['throwing getter', throwingGetter, 'unreadable'],
     ['throwing proxy', throwingProxy, 'unreadable'],
     ['malformed enqueue time', { [ENQUEUED_AT_KEY]: 'yesterday' }, 'malformed-enqueued-at'],
+    [
+      'malformed chain start',
+      { [PIPELINE_STARTED_AT_KEY]: '-1e400' },
+      'malformed-pipeline-started-at',
+    ],
+    [
+      'overlong chain start',
+      { [PIPELINE_STARTED_AT_KEY]: '9'.repeat(17) },
+      'malformed-pipeline-started-at',
+    ],
   ];
 
   it.each(cases)(
@@ -197,6 +219,8 @@ describe('hostile and malformed carriers', () => {
       expect(span.parentSpanContext).toBeUndefined();
       expect(span.links).toEqual([]);
       expect(span.attributes['task.outcome']).toBe('success');
+      const pipeline = await telemetry.metricPoints('task.pipeline.duration');
+      expect(pipeline.filter((point) => point.attributes['task.name'] === name)).toEqual([]);
       expect(await telemetry.metricPoints('task.duration')).toContainEqual(
         expect.objectContaining({
           attributes: expect.objectContaining({ 'task.name': name }) as unknown,
@@ -232,6 +256,130 @@ describe('hostile and malformed carriers', () => {
       traceparent: 'junk',
       [ENQUEUED_AT_KEY]: '1700000000000',
     });
-    expect(extracted).toEqual({ context: undefined, enqueuedAt: 1_700_000_000_000 });
+    expect(extracted).toEqual({
+      context: undefined,
+      enqueuedAt: 1_700_000_000_000,
+      pipelineStartedAt: undefined,
+    });
+  });
+});
+
+describe('task chains (task.pipeline.duration)', () => {
+  async function pipelinePoint(name: string) {
+    const points = await telemetry.metricPoints('task.pipeline.duration');
+    return points.filter((point) => point.attributes['task.name'] === name);
+  }
+
+  it('passes the first enqueue time on through every hop and records it at each attempt end', async () => {
+    const startedAt = Date.now() - 5000;
+    const first = injectTaskCarrier({}, context.active(), startedAt);
+    let second: TaskCarrier = {};
+    await runTaskAttempt({ name: 'order', queue: 'orders', system: 'q1', carrier: first }, () =>
+      sendTask({ name: 'charge', queue: 'charges', system: 'q2' }, ({ carrier }) => {
+        second = carrier;
+      }),
+    );
+    expect(second[PIPELINE_STARTED_AT_KEY]).toBe(String(startedAt));
+    expect(Number(second[ENQUEUED_AT_KEY])).toBeGreaterThan(startedAt);
+
+    const before = Date.now();
+    await runTaskAttempt(
+      { name: 'charge', queue: 'charges', system: 'q2', carrier: second },
+      () => {
+        throw new TypeError('declined');
+      },
+    ).catch(() => undefined);
+    const after = Date.now();
+
+    const [charge] = await pipelinePoint('charge');
+    // Labelled by task name, queue and outcome only: no messaging system, no error type.
+    expect(charge.attributes).toEqual({
+      'task.name': 'charge',
+      'task.queue': 'charges',
+      'task.outcome': 'failure',
+    });
+    expect(charge.count).toBe(1);
+    expect(charge.sum).toBeGreaterThanOrEqual((before - startedAt) / 1000);
+    expect(charge.sum).toBeLessThanOrEqual((after - startedAt) / 1000);
+    const [order] = await pipelinePoint('order');
+    expect(order.attributes).toEqual({
+      'task.name': 'order',
+      'task.queue': 'orders',
+      'task.outcome': 'success',
+    });
+  });
+
+  it('puts the attempts of one task and queue on different systems into one series', async () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() - 100);
+    for (const system of ['bullmq', 'nats']) {
+      await runTaskAttempt({ name: 'shared', queue: 'work', system, carrier }, () => 'ok');
+    }
+    const points = await pipelinePoint('shared');
+    expect(points).toHaveLength(1);
+    expect(points[0].count).toBe(2);
+  });
+
+  it('counts a chain start in the future as clock skew and records 0', async () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() + 60_000);
+    await runTaskAttempt({ name: 'skewed-chain', carrier }, () => 'ok');
+    const [point] = await pipelinePoint('skewed-chain');
+    expect(point).toMatchObject({ count: 1, sum: 0 });
+    expect(await telemetry.metricPoints('task.pipeline.clock_skew')).toContainEqual({
+      attributes: { 'task.name': 'skewed-chain' },
+      value: 1,
+    });
+  });
+
+  it('prefers an explicit pipelineStartedAt (each run of a scheduled job is a chain of its own)', () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() - 3_600_000);
+    const attempt = startTaskAttempt({
+      name: 'scheduled',
+      carrier,
+      pipelineStartedAt: Date.now() + 60_000,
+    });
+    attempt.succeed();
+    return expect(pipelinePoint('scheduled')).resolves.toEqual([
+      expect.objectContaining({ count: 1, sum: 0 }),
+    ]);
+  });
+
+  it('records nothing for a message without a chain start, whose sends then start a chain', async () => {
+    const carrier = injectTaskCarrier({}, context.active(), Date.now() - 1000);
+    delete carrier[PIPELINE_STARTED_AT_KEY];
+    let sent: TaskCarrier = {};
+    await runTaskAttempt({ name: 'legacy', queue: 'old', system: 'q', carrier }, () =>
+      sendTask({ name: 'next', queue: 'new' }, ({ carrier: next }) => {
+        sent = next;
+      }),
+    );
+    expect(await pipelinePoint('legacy')).toEqual([]);
+    expect(sent[PIPELINE_STARTED_AT_KEY]).toBe(sent[ENQUEUED_AT_KEY]);
+  });
+
+  it('an in-process task is in the chain it runs in, and in none outside one', async () => {
+    const startedAt = Date.now() - 2000;
+    const carrier = injectTaskCarrier({}, context.active(), startedAt);
+    await runTaskAttempt({ name: 'hop', queue: 'hops', system: 'q', carrier }, () =>
+      runTask({ name: 'inner-step' }, () => 'ok'),
+    );
+    await runTask({ name: 'lonely' }, () => 'ok');
+    const [inner] = await pipelinePoint('inner-step');
+    expect(inner.attributes).toEqual({ 'task.name': 'inner-step', 'task.outcome': 'success' });
+    expect(inner.sum).toBeGreaterThanOrEqual(2);
+    expect(await pipelinePoint('lonely')).toEqual([]);
+  });
+
+  it('does not let a message without a chain inherit the chain active where it is consumed', async () => {
+    const chained = injectTaskCarrier({}, context.active(), Date.now() - 1000);
+    let sent: TaskCarrier = {};
+    await runTaskAttempt({ name: 'outer', queue: 'a', system: 'q', carrier: chained }, () =>
+      runTaskAttempt({ name: 'unchained', queue: 'b', system: 'q', carrier: {} }, () =>
+        sendTask({ name: 'after', queue: 'c' }, ({ carrier }) => {
+          sent = carrier;
+        }),
+      ),
+    );
+    expect(await pipelinePoint('unchained')).toEqual([]);
+    expect(sent[PIPELINE_STARTED_AT_KEY]).toBe(sent[ENQUEUED_AT_KEY]);
   });
 });

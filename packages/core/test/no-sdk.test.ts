@@ -38,7 +38,7 @@ describe('with no SDK registered', () => {
   it('gives non-recording spans and never throws on carriers', async () => {
     await runTask({ name: 'no-sdk' }, ({ span }) => expect(span.isRecording()).toBe(false));
     const carrier = await sendTask({ name: 'no-sdk', queue: 'q' }, ({ carrier }) => carrier);
-    expect(Object.keys(carrier)).toEqual(['tasklens-enqueued-at']);
+    expect(Object.keys(carrier)).toEqual(['tasklens-enqueued-at', 'tasklens-pipeline-started-at']);
     expect(extractTaskCarrier({ traceparent: 12 }).context).toBeUndefined();
     expect(injectTaskEnv({ A: '1' })).toEqual({ A: '1' });
     const attempt = startTaskAttempt({ name: 'no-sdk', carrier: injectTaskCarrier() });

@@ -1,7 +1,7 @@
 /*
  * The task histograms @tasklens/core keeps itself when @tasklens/node's SDK offers it the metric
  * sink are the same data as the SDK's own histograms would be: one scenario of attempts (every
- * outcome, several error types, queue waits, a long tail) recorded once through the metrics API
+ * outcome, several error types, queue waits, task chains, a long tail) recorded once through the metrics API
  * and once through the sink, on clocks that tick the same way, then collected and compared.
  */
 import { metrics } from '@opentelemetry/api';
@@ -23,9 +23,12 @@ describe('task histograms kept by tasklens and reported through the metric sink'
 
     expect(throughApi.map((histogram) => histogram.descriptor.name)).toEqual([
       'task.duration',
+      'task.pipeline.duration',
       'task.wait.duration',
     ]);
-    expect(throughApi[0].points).toHaveLength(6);
+    expect(throughApi[0].points).toHaveLength(7);
+    // task name, queue and outcome: success and failure of emails, timeout, cancelled, images.
+    expect(throughApi[1].points).toHaveLength(5);
     expect(throughSink).toEqual(throughApi);
   });
 

@@ -21,34 +21,43 @@ class PullReader extends MetricReader {
 
 class Timeout extends Error {}
 
-/** [queue, outcome, error, wait ms, duration ms] of each attempt. */
+/**
+ * [queue, system, outcome, error, wait ms, duration ms, ms from the chain's start to the wait's]
+ * of each attempt (no chain start: the attempt is in no task chain).
+ */
 const SCENARIO: [
+  string,
   string,
   'succeed' | 'fail' | 'timeOut' | 'cancel',
   Error | undefined,
   number,
   number,
+  number | undefined,
 ][] = [
-  ['emails', 'succeed', undefined, 3, 4],
-  ['emails', 'succeed', undefined, 0, 12],
-  ['emails', 'fail', new TypeError('bad'), 250, 7],
-  ['emails', 'fail', new RangeError('far'), 9_000, 2_600],
-  ['emails', 'fail', new TypeError('bad again'), 1, 1],
-  ['emails', 'timeOut', new Timeout('slow'), 40, 30_000],
-  ['emails', 'cancel', undefined, 5, 5],
-  ['images', 'succeed', undefined, 7_200_000, 4_000_000],
-  ['images', 'succeed', undefined, 10, 100],
+  ['emails', 'test', 'succeed', undefined, 3, 4, 0],
+  ['emails', 'test', 'succeed', undefined, 0, 12, undefined],
+  ['emails', 'test', 'fail', new TypeError('bad'), 250, 7, 1_500],
+  ['emails', 'test', 'fail', new RangeError('far'), 9_000, 2_600, 60_000],
+  ['emails', 'test', 'fail', new TypeError('bad again'), 1, 1, 0],
+  ['emails', 'test', 'timeOut', new Timeout('slow'), 40, 30_000, 10],
+  ['emails', 'test', 'cancel', undefined, 5, 5, 20],
+  ['images', 'test', 'succeed', undefined, 7_200_000, 4_000_000, 90_000],
+  ['images', 'test', 'succeed', undefined, 10, 100, undefined],
+  // Another system's series of the same task and queue: one pipeline series with the first.
+  ['images', 'other', 'succeed', undefined, 10, 300, 2_000],
 ];
 
 export const resource = resourceFromAttributes({ 'service.name': 'sink-test' });
 
 export function runScenario(): void {
-  for (const [queue, end, error, waitMs, durationMs] of SCENARIO) {
+  for (const [queue, system, end, error, waitMs, durationMs, chainMs] of SCENARIO) {
+    const waitStartedAt = Date.now() - waitMs;
     const attempt = startTaskAttempt({
       name: 'send',
       queue,
-      system: 'test',
-      waitStartedAt: Date.now() - waitMs,
+      system,
+      waitStartedAt,
+      ...(chainMs === undefined ? {} : { pipelineStartedAt: waitStartedAt - chainMs }),
     });
     vi.advanceTimersByTime(durationMs);
     if (end === 'succeed') attempt.succeed();
@@ -60,7 +69,11 @@ export function runScenario(): void {
 /** More task names than the SDK's cardinality limit (2000 attribute sets per metric). */
 export function runManyNames(): void {
   for (let index = 0; index < 2100; index++) {
-    const attempt = startTaskAttempt({ name: `kind-${index}`, queue: 'many' });
+    const attempt = startTaskAttempt({
+      name: `kind-${index}`,
+      queue: 'many',
+      pipelineStartedAt: Date.now() - index,
+    });
     vi.advanceTimersByTime(index % 50);
     attempt.succeed();
   }
