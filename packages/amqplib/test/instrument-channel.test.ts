@@ -128,6 +128,7 @@ describe('producer side', () => {
       'x-user': 'kept',
       traceparent: `00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`,
       'tasklens-enqueued-at': expect.stringMatching(/^\d+$/) as unknown,
+      'tasklens-pipeline-started-at': expect.stringMatching(/^\d+$/) as unknown,
     });
     expect(span.kind).toBe(SpanKind.PRODUCER);
     expect(span.attributes['messaging.message.id']).toBe('id-7');
@@ -140,6 +141,7 @@ describe('producer side', () => {
     await flush();
     expect(Object.keys(fake.published[0].options!.headers as object).sort()).toEqual([
       'tasklens-enqueued-at',
+      'tasklens-pipeline-started-at',
       'traceparent',
     ]);
     expect(fake.published[1].options!.headers).toBe('bad');

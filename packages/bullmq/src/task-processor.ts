@@ -105,6 +105,10 @@ function attemptOptionsOf<J>(
   }
   if (job.repeatJobKey !== undefined) {
     attemptOptions.attributes = { [ATTR_BULLMQ_JOB_SCHEDULER_ID]: job.repeatJobKey };
+    // Each run of a scheduler starts its own task chain when it becomes due; the carrier holds
+    // the chain of the call that set up the scheduler.
+    const dueAt = job.timestamp + (job.opts.delay ?? 0);
+    if (Number.isFinite(dueAt)) attemptOptions.pipelineStartedAt = dueAt;
   }
   return attemptOptions;
 }

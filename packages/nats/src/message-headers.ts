@@ -2,7 +2,7 @@ import { propagation } from '@opentelemetry/api';
 import { headers as createHeaders } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { ENQUEUED_AT_KEY } from '@tasklens/core';
+import { ENQUEUED_AT_KEY, PIPELINE_STARTED_AT_KEY } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
 import { LimitedWarning } from '@tasklens/core/adapter';
 
@@ -14,7 +14,7 @@ const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /** What a consumer reads from a message's headers. */
 export interface IncomingHeaders {
-  /** Propagation fields and the enqueue time, as found (core validates them). */
+  /** Propagation fields, the enqueue time and the chain's start, as found (core validates them). */
   carrier: TaskCarrier | undefined;
   /** The publisher's `msgID`, when set. */
   msgId: string | undefined;
@@ -37,7 +37,11 @@ export function readIncomingHeaders(msg: JsMsg): IncomingHeaders {
     for (const [key, values] of headers) {
       if (key === MSG_ID_HEADER) {
         msgId = values[0];
-      } else if (key === ENQUEUED_AT_KEY || fields.includes(key)) {
+      } else if (
+        key === ENQUEUED_AT_KEY ||
+        key === PIPELINE_STARTED_AT_KEY ||
+        fields.includes(key)
+      ) {
         const value = values[0];
         // Only these known keys are written, so a plain object is safe here.
         if (value !== undefined) (carrier ??= {})[key] = value;
