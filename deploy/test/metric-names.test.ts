@@ -95,6 +95,7 @@ describe('metric and label names in the rules and the dashboard', () => {
     for (const metric of [
       TASK_METRICS.duration,
       TASK_METRICS.waitDuration,
+      TASK_METRICS.pipelineDuration,
       TASK_METRICS.active,
       TASK_METRICS.lastSuccess,
       TASK_METRICS.retries,
