@@ -115,7 +115,7 @@ afterAll(async () => {
 describe('dashboard and tasklens stats queries on demo traffic', () => {
   it('has queries to check from the dashboard and from stats', () => {
     expect(QUERIES.filter((query) => query.name.startsWith('dashboard')).length).toBeGreaterThan(5);
-    expect(QUERIES.filter((query) => query.name.startsWith('tasklens stats')).length).toBe(12);
+    expect(QUERIES.filter((query) => query.name.startsWith('tasklens stats')).length).toBe(14);
   });
 
   it('returns at least one series for every query', async () => {

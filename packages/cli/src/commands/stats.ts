@@ -11,8 +11,9 @@ const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
 const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL] [--json]
 
-Per task, from Prometheus: runs, rate, failure %, p95 duration, p95 queue wait and the age of
-the last success, over the window --since.
+Per task, from Prometheus: runs, rate, failure %, p95 duration, p95 queue wait, p95 chain
+latency (first enqueue of its task chain to the end of its attempts) and the age of the last
+success, over the window --since.
 
 Options:
   --since DURATION       the window, e.g. 15m, 1h, 1d (default 1h)
@@ -32,6 +33,8 @@ export interface TaskStats {
   failurePercent: number | null;
   p95DurationSeconds: number | null;
   p95WaitSeconds: number | null;
+  /** From the first enqueue of the task's chain to the end of its attempts. */
+  p95PipelineSeconds: number | null;
   lastSuccessAgeSeconds: number | null;
 }
 
@@ -62,7 +65,7 @@ function growth(series: string, window: string): string {
 
 const TASK_NAME = prometheusLabel(ATTR_TASK_NAME);
 const TASK_OUTCOME = prometheusLabel(ATTR_TASK_OUTCOME);
-const { duration, waitDuration, lastSuccess } = TASK_METRICS;
+const { duration, waitDuration, pipelineDuration, lastSuccess } = TASK_METRICS;
 
 /** The PromQL of each column over a window such as `3600s`, optionally for one task. */
 export function statsQueries(
@@ -84,6 +87,7 @@ export function statsQueries(
     failurePercent: `100 * (${runs(failed)} or (${runs(all)} * 0)) / ${runs(all)}`,
     p95DurationSeconds: p95(duration.prometheusName),
     p95WaitSeconds: p95(waitDuration.prometheusName),
+    p95PipelineSeconds: p95(pipelineDuration.prometheusName),
     lastSuccessAgeSeconds: `time() - max by (${TASK_NAME}) (max_over_time(${lastSuccess.prometheusName}${all}[${window}]))`,
   };
 }
@@ -142,6 +146,7 @@ export async function collectStats(
         failurePercent: null,
         p95DurationSeconds: null,
         p95WaitSeconds: null,
+        p95PipelineSeconds: null,
         lastSuccessAgeSeconds: null,
       };
       row[column] = Number.isNaN(sample.value) ? null : sample.value;
@@ -157,7 +162,16 @@ function show(value: number | null, format: (value: number) => string): string {
 
 function formatTable(rows: TaskStats[], since: string): string {
   if (rows.length === 0) return `no task metrics in the last ${since}\n`;
-  const header = ['TASK', 'RUNS', 'RATE/MIN', 'FAILED', 'P95 DURATION', 'P95 WAIT', 'LAST SUCCESS'];
+  const header = [
+    'TASK',
+    'RUNS',
+    'RATE/MIN',
+    'FAILED',
+    'P95 DURATION',
+    'P95 WAIT',
+    'P95 CHAIN',
+    'LAST SUCCESS',
+  ];
   const cells = rows.map((row) => [
     row.task,
     show(row.runs, (value) => Math.round(value).toString()),
@@ -165,6 +179,7 @@ function formatTable(rows: TaskStats[], since: string): string {
     show(row.failurePercent, (value) => `${value.toFixed(1)}%`),
     show(row.p95DurationSeconds, (value) => formatDuration(value * 1000)),
     show(row.p95WaitSeconds, (value) => formatDuration(value * 1000)),
+    show(row.p95PipelineSeconds, (value) => formatDuration(value * 1000)),
     show(row.lastSuccessAgeSeconds, (value) => `${formatDuration(value * 1000)} ago`),
   ]);
   const widths = header.map((title, column) =>
@@ -181,7 +196,8 @@ function formatTable(rows: TaskStats[], since: string): string {
 }
 
 /**
- * `tasklens stats`: per task rate, failure %, p95 duration and wait, and age of the last success.
+ * `tasklens stats`: per task rate, failure %, p95 duration, wait and chain latency, and age of
+ * the last success.
  *
  * @param argv - the arguments after `stats`
  * @returns the exit code: 0, 2 on bad arguments, 3 when Prometheus is unreachable
