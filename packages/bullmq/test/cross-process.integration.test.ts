@@ -287,6 +287,12 @@ describe('a job added in another process', () => {
     expect(seen).toEqual([{ region: 'eu' }, { region: 'eu' }, { region: 'eu' }]);
     const [wait] = await pointsOf('task.wait.duration', queueName);
     expect(wait?.count).toBe(3);
+    // Each run is a task chain of its own, from when it was due (not from the scheduling call,
+    // whose carrier every run's job holds): its pipeline is its wait plus its duration.
+    const [duration] = await pointsOf('task.duration', queueName);
+    const [pipeline] = await pointsOf('task.pipeline.duration', queueName);
+    expect(pipeline?.count).toBe(3);
+    expect(pipeline?.sum).toBeLessThanOrEqual((wait?.sum ?? 0) + (duration?.sum ?? 0) + 0.01);
   });
 
   it('keeps a flow in one trace: child send spans under the flow send span, each process span under its send span', async () => {
