@@ -20,7 +20,7 @@ import { promQuery } from './support/backend-queries.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
-const PORTS = testStackPorts(22000);
+const PORTS = testStackPorts(23000);
 const HOP_DELAY_MS = 300;
 
 type HopLine =
