@@ -113,6 +113,12 @@ function readTime(
   return undefined;
 }
 
+const NOTHING_CARRIED: ExtractedCarrier = Object.freeze({
+  context: undefined,
+  enqueuedAt: undefined,
+  pipelineStartedAt: undefined,
+});
+
 /**
  * Extracts the producer's context, the enqueue time and the chain's start from an untrusted
  * carrier. Never throws:
@@ -120,15 +126,10 @@ function readTime(
  * counted in `task.carrier.rejected` with one warning per kind of problem.
  */
 export function extractTaskCarrier(carrier: unknown, taskName?: string): ExtractedCarrier {
-  const none: ExtractedCarrier = {
-    context: undefined,
-    enqueuedAt: undefined,
-    pipelineStartedAt: undefined,
-  };
-  if (carrier === undefined || carrier === null) return none;
+  if (carrier === undefined || carrier === null) return NOTHING_CARRIED;
   if (typeof carrier !== 'object' || Array.isArray(carrier)) {
     reject('not-an-object', taskName);
-    return none;
+    return NOTHING_CARRIED;
   }
   try {
     const enqueuedAt = readTime(carrier, ENQUEUED_AT_KEY, 'malformed-enqueued-at', taskName);
@@ -167,6 +168,6 @@ export function extractTaskCarrier(carrier: unknown, taskName?: string): Extract
     return { context: extracted, enqueuedAt, pipelineStartedAt };
   } catch {
     reject('unreadable', taskName);
-    return none;
+    return NOTHING_CARRIED;
   }
 }
