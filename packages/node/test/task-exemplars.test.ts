@@ -8,7 +8,7 @@ import { startTelemetry } from '@tasklens/node';
 import type { TelemetryOptions } from '@tasklens/node';
 import { startOtlpReceiver } from '@tasklens/test-utils';
 import type { OtlpReceiver, ReceivedMetricPoint } from '@tasklens/test-utils';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 let receiver: OtlpReceiver;
 
@@ -28,20 +28,30 @@ function options(overrides: TelemetryOptions = {}): TelemetryOptions {
   return { otlpEndpoint: receiver.endpoint, handleSignals: false, env: {}, ...overrides };
 }
 
-/** Two failures and a success of one task, each waiting 30 ms in its queue; their span contexts. */
+/**
+ * Two failures and a success of one task, each waiting 30 ms in its queue and running 2 ms, on
+ * fake clocks (so that both failures fall in the first bucket however busy the machine is);
+ * their span contexts.
+ */
 function runAttempts() {
-  const attempts = ['fail', 'fail', 'succeed'].map((end) => {
-    const attempt = startTaskAttempt({
-      name: 'charge',
-      queue: 'payments',
-      system: 'test',
-      waitStartedAt: Date.now() - 30,
+  vi.useFakeTimers({ toFake: ['performance', 'Date'], now: Date.now() });
+  try {
+    const attempts = ['fail', 'fail', 'succeed'].map((end) => {
+      const attempt = startTaskAttempt({
+        name: 'charge',
+        queue: 'payments',
+        system: 'test',
+        waitStartedAt: Date.now() - 30,
+      });
+      vi.advanceTimersByTime(2);
+      if (end === 'fail') attempt.fail(new TypeError('card declined'));
+      else attempt.succeed();
+      return attempt.span.spanContext();
     });
-    if (end === 'fail') attempt.fail(new TypeError('card declined'));
-    else attempt.succeed();
-    return attempt.span.spanContext();
-  });
-  return { failures: attempts.slice(0, 2), success: attempts[2] };
+    return { failures: attempts.slice(0, 2), success: attempts[2] };
+  } finally {
+    vi.useRealTimers();
+  }
 }
 
 function point(name: string, outcome?: string): ReceivedMetricPoint {
@@ -65,8 +75,7 @@ describe('task histogram exemplars', () => {
     expect(failure.exemplars).toHaveLength(1);
     const [exemplar] = failure.exemplars;
     expect(exemplar).toMatchObject({ traceId: failures[1].traceId, spanId: failures[1].spanId });
-    expect(exemplar.value).toBeGreaterThanOrEqual(0);
-    expect(exemplar.value).toBeLessThanOrEqual(failure.sum ?? 0);
+    expect(exemplar.value).toBeCloseTo(0.002, 6);
     expect(exemplar.timeUnixNano).toBeGreaterThanOrEqual(before);
 
     expect(point('task.duration', 'success').exemplars).toEqual([
@@ -77,7 +86,7 @@ describe('task histogram exemplars', () => {
     expect(wait.exemplars).toEqual([
       expect.objectContaining({ traceId: success.traceId, spanId: success.spanId }),
     ]);
-    expect(wait.exemplars[0].value).toBeGreaterThanOrEqual(0.03);
+    expect(wait.exemplars[0].value).toBeCloseTo(0.03, 6);
     expect(receiver.spans().map((span) => span.spanId)).toContain(failures[1].spanId);
   });
 
