@@ -19,6 +19,7 @@ interface Versions {
   prometheus: { version: string; image: string };
   alertmanager: { version: string; image: string };
   grafana: { image: string };
+  cassandra: { version: string; image: string };
   redis: { image: string };
   demo: { baseImage: string; dockerfile: string };
 }
@@ -56,6 +57,7 @@ describe('deploy versions', () => {
         versions.jaeger.image,
         versions.alertmanager.image,
         versions.grafana.image,
+        versions.cassandra.image,
         versions.redis.image,
       ]),
     );
