@@ -119,26 +119,7 @@ function handWritten() {
   const pipelineAttributes = { 'task.name': TASK, 'task.queue': QUEUE, 'task.outcome': 'success' };
   return (carrier, id) => {
     const started = performance.now();
-    const parent = propagation.extract(ROOT_CONTEXT, carrier);
-    const waitSeconds = Math.max(0, Date.now() - Number(carrier[ENQUEUED_AT_KEY])) / 1000;
-    const span = handWrittenTracer.startSpan(
-      `process ${QUEUE}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'task.name': TASK,
-          'task.attempt': 1,
-          'task.max_attempts': 1,
-          'task.id': id,
-          'messaging.system': SYSTEM,
-          'messaging.operation.type': 'process',
-          'messaging.message.id': id,
-          'messaging.destination.name': QUEUE,
-          'task.wait.duration': waitSeconds,
-        },
-      },
-      parent,
-    );
+    const { parent, span, waitSeconds } = startConsumerSpan(carrier, id);
     // The context the handler would run in, as the attempt's `context` is, with the chain's
     // start for the tasks the handler sends.
     const chainStartedAt = Number(carrier[PIPELINE_STARTED_AT_KEY]);
@@ -151,12 +132,8 @@ function handWritten() {
   };
 }
 
-/**
- * The floor under T2: the hand-written code's span part alone (extract, the same span with the
- * same attributes, its context, end) with no histogram. What tasklens's attempt cannot go below
- * while it exports that span through the SDK.
- */
-function spanAlone(carrier, id) {
+/** The hand-written consumer span under the carrier's context, with tasklens's ten attributes. */
+function startConsumerSpan(carrier, id) {
   const parent = propagation.extract(ROOT_CONTEXT, carrier);
   const waitSeconds = Math.max(0, Date.now() - Number(carrier[ENQUEUED_AT_KEY])) / 1000;
   const span = handWrittenTracer.startSpan(
@@ -177,6 +154,16 @@ function spanAlone(carrier, id) {
     },
     parent,
   );
+  return { parent, span, waitSeconds };
+}
+
+/**
+ * The floor under T2: the hand-written code's span part alone (extract, the same span with the
+ * same attributes, its context, end) with no histogram. What tasklens's attempt cannot go below
+ * while it exports that span through the SDK.
+ */
+function spanAlone(carrier, id) {
+  const { parent, span } = startConsumerSpan(carrier, id);
   trace.setSpan(parent, span);
   span.setAttribute('task.outcome', 'success');
   span.end();
