@@ -12,7 +12,7 @@ import { TracerProvider } from '@opentelemetry/sdk-trace';
 import { startTelemetry, TelemetryConfigError } from '@tasklens/node';
 import type { TelemetryOptions } from '@tasklens/node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { closedPort, startOtlpReceiver } from '@tasklens/test-utils';
+import { closedPort, startOtlpReceiver, unregisterGlobals } from '@tasklens/test-utils';
 import type { OtlpReceiver } from '@tasklens/test-utils';
 
 let receiver: OtlpReceiver;
@@ -30,10 +30,7 @@ beforeEach(async () => {
 afterEach(async () => {
   vi.restoreAllMocks();
   vi.unstubAllEnvs();
-  trace.disable();
-  metrics.disable();
-  context.disable();
-  propagation.disable();
+  unregisterGlobals();
   await receiver.close();
 });
 

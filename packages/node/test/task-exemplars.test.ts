@@ -2,11 +2,10 @@
  * Exemplars: the duration and wait points of the task histograms tasklens keeps carry the trace
  * and span of the latest sampled attempt in each bucket, over OTLP/JSON as the collector gets them.
  */
-import { context, metrics, propagation, trace } from '@opentelemetry/api';
 import { startTaskAttempt } from '@tasklens/core/adapter';
 import { startTelemetry } from '@tasklens/node';
 import type { TelemetryOptions } from '@tasklens/node';
-import { startOtlpReceiver } from '@tasklens/test-utils';
+import { startOtlpReceiver, unregisterGlobals } from '@tasklens/test-utils';
 import type { OtlpReceiver, ReceivedMetricPoint } from '@tasklens/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -17,10 +16,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  trace.disable();
-  metrics.disable();
-  context.disable();
-  propagation.disable();
+  unregisterGlobals();
   await receiver.close();
 });
 

@@ -27,5 +27,5 @@ export type {
 export { startNodeProcess } from './node-process.js';
 export type { NodeProcess } from './node-process.js';
 export { REDIS_HOST, REDIS_PORT, requireRedis, START_REDIS } from './redis.js';
-export { registerSdk, startProducerSdk } from './register-sdk.js';
+export { registerSdk, startProducerSdk, unregisterGlobals } from './register-sdk.js';
 export type { PrintedSpan, ProducerSdk, RegisteredSdk, SdkOptions } from './register-sdk.js';

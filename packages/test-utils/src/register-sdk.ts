@@ -102,6 +102,17 @@ const discardingMetricExporter: PushMetricExporter = {
 };
 
 /**
+ * Unregisters whatever tracer and meter provider, propagator and context manager are global (an
+ * SDK a test started with `startTelemetry()`, say), so the next test registers its own.
+ */
+export function unregisterGlobals(): void {
+  trace.disable();
+  metrics.disable();
+  propagation.disable();
+  context.disable();
+}
+
+/**
  * Registers a real SDK as the global tracer and meter provider, propagator and context manager.
  * One at a time per process: `shutdown()` before registering another.
  *
@@ -146,12 +157,7 @@ export function registerSdk(options: SdkOptions = {}): RegisteredSdk {
     trace.setGlobalTracerProvider(tracerProvider);
     if (meterProvider !== undefined) metrics.setGlobalMeterProvider(meterProvider);
   };
-  const unregister = (): void => {
-    trace.disable();
-    metrics.disable();
-    propagation.disable();
-    context.disable();
-  };
+  const unregister = unregisterGlobals;
   register();
 
   return {
