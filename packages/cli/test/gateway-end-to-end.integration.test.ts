@@ -243,6 +243,12 @@ describe('gateway stack: agent → two tail-sampling gateways → Jaeger', () =>
       90_000,
     );
     const count = (name: string): number => classes[name]?.length ?? 0;
+    // The producer adds job `index` about index / 250 s after it starts; the kill is at 5 s.
+    const lostIndexes = result.tasks
+      .filter((task) => classes.lost?.includes(task.traceId) === true)
+      .map((task) => task.index);
+    const enqueuedAround = (index: number | undefined): string =>
+      index === undefined ? '-' : `${(index / 250 - 5).toFixed(1)} s`;
     console.log(
       [
         `gateway kill run: ${result.tasks.length} tasks at 250/s, gateway-2 killed -9 at ` +
@@ -250,6 +256,8 @@ describe('gateway stack: agent → two tail-sampling gateways → Jaeger', () =>
           `static resolver, decision_wait ${decisionWait}, 100 % sampling`,
         `  complete ${count('complete')}, lost ${count('lost')}, incomplete ${count('incomplete')}, ` +
           `split ${count('split')}, duplicated ${count('duplicated')}`,
+        `  lost traces were enqueued from ${enqueuedAround(lostIndexes[0])} to ` +
+          `${enqueuedAround(lostIndexes.at(-1))} relative to the kill`,
         `  Prometheus attempts: ${result.attempts} (exact)`,
       ].join('\n'),
     );
