@@ -52,6 +52,7 @@ describe('tasklens stack (arguments)', () => {
 
   it.each([
     [['status', '--port-base', '22300'], '--port-base applies to `up` only'],
+    [['down', '--gateway'], '--gateway applies to `up` only'],
     [['up', '--port-base', 'x'], '--port-base: the port base must be an integer'],
     [['up', '--port-base', '65530'], '--port-base: the port base must be an integer'],
   ])('rejects %j with exit code 2 before starting anything', async (argv, message) => {

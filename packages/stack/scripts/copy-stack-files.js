@@ -15,6 +15,7 @@ export const STACK_FILES = [
   'otel-collector.yaml',
   'deploy/versions.json',
   'deploy/collector',
+  'deploy/gateway',
   'deploy/jaeger',
   'deploy/prometheus/prometheus.yml',
   'deploy/prometheus/rules',

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { ComponentDefinition, GeneratedConfigOptions } from './internal-types.js';
-import type { StackPorts } from './types.js';
+import type { GatewayOptions, StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
 export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
@@ -18,17 +18,25 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   jaegerHealth: 14133,
   jaegerTelemetry: 14269,
   alertmanager: 9093,
+  gateway1OtlpGrpc: 4417,
+  gateway1Health: 13134,
+  gateway1Telemetry: 8889,
+  gateway2OtlpGrpc: 4427,
+  gateway2Health: 13135,
+  gateway2Telemetry: 8890,
 });
 
 /**
- * Twelve consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * Eighteen consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
- * `base + 11`. For a second stack beside one on the default ports (`tasklens stack up --port-base`).
+ * `base + 11`, then the gateway stack's two gateways (OTLP/gRPC, health, telemetry each) from
+ * `base + 12` to `base + 17`. For a second stack beside one on the default ports
+ * (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 11 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65524, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 17 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65518, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -43,6 +51,12 @@ export function stackPortsFrom(base: number): StackPorts {
     jaegerHealth: base + 9,
     jaegerTelemetry: base + 10,
     alertmanager: base + 11,
+    gateway1OtlpGrpc: base + 12,
+    gateway1Health: base + 13,
+    gateway1Telemetry: base + 14,
+    gateway2OtlpGrpc: base + 15,
+    gateway2Health: base + 16,
+    gateway2Telemetry: base + 17,
   };
 }
 
@@ -245,6 +259,22 @@ const jaeger: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.jaegerQueryHttp)}/api/services`,
 };
 
+/** The environment the single collector, the agent and the gateways share (their configs agree). */
+function collectorEnv(
+  stateDir: string,
+  directory: string,
+  endpoints: { otlpGrpc: number; health: number; telemetry: number },
+): Record<string, string> {
+  return {
+    OTLP_GRPC_ENDPOINT: address(endpoints.otlpGrpc),
+    COLLECTOR_HEALTH_ENDPOINT: address(endpoints.health),
+    COLLECTOR_TELEMETRY_HOST: STACK_HOST,
+    COLLECTOR_TELEMETRY_PORT: String(endpoints.telemetry),
+    // The persistent queues (file_storage) outlive a restart.
+    COLLECTOR_FILE_STORAGE_DIR: join(stateDir, directory, 'file_storage'),
+  };
+}
+
 const collector: ComponentDefinition = {
   name: 'collector',
   binary: 'collector',
@@ -257,27 +287,124 @@ const collector: ComponentDefinition = {
       : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
   ],
   env: ({ stateDir, ports, bearerToken }) => ({
-    OTLP_GRPC_ENDPOINT: address(ports.otlpGrpc),
+    ...collectorEnv(stateDir, 'collector', {
+      otlpGrpc: ports.otlpGrpc,
+      health: ports.collectorHealth,
+      telemetry: ports.collectorTelemetry,
+    }),
     OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
     PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
-    COLLECTOR_HEALTH_ENDPOINT: address(ports.collectorHealth),
-    COLLECTOR_TELEMETRY_HOST: STACK_HOST,
-    COLLECTOR_TELEMETRY_PORT: String(ports.collectorTelemetry),
-    // The persistent queues (file_storage) outlive a collector restart.
-    COLLECTOR_FILE_STORAGE_DIR: join(stateDir, 'collector', 'file_storage'),
     ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
   }),
   readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
 };
 
 /**
- * The stack's processes in start order: Alertmanager first, so Prometheus's first alerts find it;
- * the collector last, so its exporters find Prometheus and Jaeger listening.
+ * The gateway stack's agent: the collector's place and ports (OTLP in, health, own metrics
+ * scraped by Prometheus), deploy/gateway/agent.yaml with the static resolver listing both
+ * gateways.
  */
-export const STACK_COMPONENTS: readonly ComponentDefinition[] = [
-  alertmanager,
-  prometheus,
-  jaeger,
-  collector,
-];
+const agent: ComponentDefinition = {
+  name: 'agent',
+  binary: 'collector',
+  ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
+  args: ({ repoDir, bearerToken }) => [
+    '--config',
+    join(repoDir, 'deploy', 'gateway', 'agent.yaml'),
+    '--config',
+    join(repoDir, 'deploy', 'gateway', 'resolver-static.yaml'),
+    ...(bearerToken === undefined
+      ? []
+      : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
+  ],
+  env: ({ stateDir, ports, bearerToken }) => ({
+    ...collectorEnv(stateDir, 'agent', {
+      otlpGrpc: ports.otlpGrpc,
+      health: ports.collectorHealth,
+      telemetry: ports.collectorTelemetry,
+    }),
+    OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
+    PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
+    GATEWAY_ENDPOINTS: JSON.stringify([
+      address(ports.gateway1OtlpGrpc),
+      address(ports.gateway2OtlpGrpc),
+    ]),
+    ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
+  }),
+  readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
+};
+
+/**
+ * The environment of deploy/gateway/gateway.yaml's tail sampler for `options`: only what is set,
+ * so the file's defaults stay the one place they are written.
+ */
+export function tailSamplingEnv(options: GatewayOptions = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  const { samplingPercentage, slowAttemptMs, decisionWait } = options;
+  if (samplingPercentage !== undefined) {
+    if (!(samplingPercentage >= 0 && samplingPercentage <= 100)) {
+      throw new Error(
+        `samplingPercentage must be from 0 to 100, got ${String(samplingPercentage)}`,
+      );
+    }
+    env.TAIL_SAMPLING_PERCENTAGE = String(samplingPercentage);
+  }
+  if (slowAttemptMs !== undefined) {
+    if (!Number.isInteger(slowAttemptMs) || slowAttemptMs < 0) {
+      throw new Error(`slowAttemptMs must be a whole number of ms, got ${String(slowAttemptMs)}`);
+    }
+    env.TAIL_SAMPLING_SLOW_ATTEMPT_MS = String(slowAttemptMs);
+  }
+  if (decisionWait !== undefined) {
+    env.TAIL_SAMPLING_DECISION_WAIT = checkDuration('decisionWait', decisionWait);
+  }
+  return env;
+}
+
+function gateway(
+  name: 'gateway-1' | 'gateway-2',
+  portNames:
+    | ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']
+    | ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry'],
+): ComponentDefinition {
+  const [otlpGrpc, health, telemetry] = portNames;
+  return {
+    name,
+    binary: 'collector',
+    ports: portNames,
+    args: ({ repoDir }) => ['--config', join(repoDir, 'deploy', 'gateway', 'gateway.yaml')],
+    env: ({ stateDir, ports, gateway: options }) => ({
+      ...collectorEnv(stateDir, name, {
+        otlpGrpc: ports[otlpGrpc],
+        health: ports[health],
+        telemetry: ports[telemetry],
+      }),
+      JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
+      GATEWAY_NAME: name,
+      ...tailSamplingEnv(options),
+    }),
+    readyUrl: ({ ports }) => `http://${address(ports[health])}/`,
+  };
+}
+
+/**
+ * The stack's processes in start order: Alertmanager first, so Prometheus's first alerts find it;
+ * the collector last, so its exporters find Prometheus and Jaeger listening. With `gateway` set,
+ * the two gateways and then the agent take the collector's place.
+ */
+export function stackComponents(
+  gatewayOptions: GatewayOptions | undefined,
+): readonly ComponentDefinition[] {
+  if (gatewayOptions === undefined) {
+    return [alertmanager, prometheus, jaeger, collector];
+  }
+  return [
+    alertmanager,
+    prometheus,
+    jaeger,
+    gateway('gateway-1', ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']),
+    gateway('gateway-2', ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry']),
+    agent,
+  ];
+}

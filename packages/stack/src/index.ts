@@ -9,6 +9,7 @@ export { stackPortsFrom } from './components.js';
 export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
+  GatewayOptions,
   RestartComponentOptions,
   RunningStack,
   StackBinaries,

@@ -1,4 +1,5 @@
 import type {
+  GatewayOptions,
   StackBinaries,
   StackComponentName,
   StackComponentState,
@@ -18,6 +19,8 @@ export interface ComponentContext {
   binaries: StackBinaries;
   /** Bearer token the collector requires, when auth is on. */
   bearerToken: string | undefined;
+  /** The gateway stack's options; undefined for the single-collector stack. */
+  gateway: GatewayOptions | undefined;
   /** Options of the generated Prometheus and Alertmanager configs, as given to startStack. */
   configOptions: GeneratedConfigOptions;
 }
@@ -26,7 +29,10 @@ export interface ComponentContext {
  * What a component's environment and ready URL depend on: all known again from the state file
  * (and the bearer token), so a recorded component can be restarted as it was started.
  */
-export type ComponentRuntimeContext = Pick<ComponentContext, 'stateDir' | 'ports' | 'bearerToken'>;
+export type ComponentRuntimeContext = Pick<
+  ComponentContext,
+  'stateDir' | 'ports' | 'bearerToken' | 'gateway'
+>;
 
 /** The {@link StartStackOptions} fields that shape the configs the stack writes. */
 export type GeneratedConfigOptions = Pick<
@@ -40,8 +46,8 @@ export type GeneratedConfigOptions = Pick<
 >;
 
 /**
- * One process of the stack. Adding a component is one more entry in
- * `STACK_COMPONENTS` plus its ports and binary.
+ * One process of the stack. Adding a component is one more entry in the list `stackComponents`
+ * returns, plus its ports and binary.
  */
 export interface ComponentDefinition {
   /** Name, also the base name of its log file. */
@@ -70,4 +76,6 @@ export interface StackStateFile {
   ports: StackPorts;
   /** Started components, in start order. */
   components: StackComponentState[];
+  /** The gateway stack's options; absent for the single-collector stack. */
+  gateway?: GatewayOptions;
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { resolveStackBinaries } from './binaries.js';
-import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
+import { DEFAULT_STACK_PORTS, STACK_HOST, stackComponents, tailSamplingEnv } from './components.js';
 import { defaultStackStateDir, stackFilesDir } from './stack-files.js';
 import type {
   ComponentContext,
@@ -97,7 +97,10 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-async function checkPorts(ports: StackPorts): Promise<void> {
+async function checkPorts(
+  ports: StackPorts,
+  definitions: readonly ComponentDefinition[],
+): Promise<void> {
   const byPort = new Map<number, string>();
   for (const [name, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -110,7 +113,7 @@ async function checkPorts(ports: StackPorts): Promise<void> {
     byPort.set(port, name);
   }
   const busy: string[] = [];
-  for (const component of STACK_COMPONENTS) {
+  for (const component of definitions) {
     for (const name of component.ports) {
       if (!(await isPortFree(ports[name]))) {
         busy.push(`${STACK_HOST}:${ports[name]} (${component.name} ${name})`);
@@ -186,7 +189,9 @@ async function startComponent(
 /**
  * Starts Alertmanager, Prometheus, Jaeger and the collector as detached processes on 127.0.0.1
  * with the repository's config files, and waits until each one is ready (Alertmanager and
- * Prometheus `/-/ready`, Jaeger query API, collector health check). Prometheus sends its alerts to
+ * Prometheus `/-/ready`, Jaeger query API, collector health check). With `gateway` set, two
+ * gateway collectors and an agent collector take the collector's place (its ports are the
+ * agent's). Prometheus sends its alerts to
  * this Alertmanager, which notifies the webhook of `alertWebhookUrl`. Logs, pids and generated files go to the state
  * directory, so {@link stopStack} can stop them later from another process.
  *
@@ -229,8 +234,11 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     }
   }
 
+  // Checked before anything starts, so a bad option fails fast.
+  tailSamplingEnv(options.gateway);
+  const definitions = stackComponents(options.gateway);
   const binaries = await resolveStackBinaries(repoDir, options.binaries);
-  await checkPorts(ports);
+  await checkPorts(ports, definitions);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
 
   const context: ComponentContext = {
@@ -239,6 +247,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     ports,
     binaries,
     bearerToken: options.bearerToken,
+    gateway: options.gateway,
     configOptions: {
       alertWebhookUrl: options.alertWebhookUrl,
       alertGroupWait: options.alertGroupWait,
@@ -253,9 +262,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     startedAt: new Date().toISOString(),
     ports,
     components: [],
+    ...(options.gateway === undefined ? {} : { gateway: { ...options.gateway } }),
   };
   try {
-    for (const definition of STACK_COMPONENTS) {
+    for (const definition of definitions) {
       await definition.prepare?.(context);
       const logFile = componentLogFile(stateDir, definition.name);
       await writeFile(logFile, '');
@@ -305,7 +315,7 @@ export async function restartStackComponent(
   const state = await readState(directory);
   const index = state?.components.findIndex((component) => component.name === name) ?? -1;
   const recorded = state?.components[index];
-  const definition = STACK_COMPONENTS.find((candidate) => candidate.name === name);
+  const definition = stackComponents(state?.gateway).find((candidate) => candidate.name === name);
   if (state === undefined || recorded === undefined || definition === undefined) {
     throw new Error(`no ${name} is recorded in ${directory}; start the stack first`);
   }
@@ -316,6 +326,7 @@ export async function restartStackComponent(
     stateDir: directory,
     ports: state.ports,
     bearerToken: options.bearerToken,
+    gateway: state.gateway,
   };
   const component = await startComponent(definition, context, recorded.command);
   state.components[index] = component;

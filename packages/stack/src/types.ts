@@ -3,8 +3,13 @@
  * child processes on 127.0.0.1, started by {@link startStack} and stopped by {@link stopStack}.
  */
 
-/** Names of the stack's components, in the order they start. */
-export type StackComponentName = 'alertmanager' | 'prometheus' | 'jaeger' | 'collector';
+/**
+ * Names of the stack's components, in the order they start: `collector` in the single-collector
+ * stack; `gateway-1`, `gateway-2` and `agent` in its place in the gateway stack
+ * ({@link StartStackOptions.gateway}).
+ */
+export type StackComponentName =
+  'alertmanager' | 'prometheus' | 'jaeger' | 'collector' | 'gateway-1' | 'gateway-2' | 'agent';
 
 /**
  * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
@@ -38,6 +43,34 @@ export interface StackPorts {
    * Its cluster (gossip) port is never opened: the native stack runs one Alertmanager.
    */
   alertmanager: number;
+  /** First gateway's OTLP/gRPC receiver, fed by the agent (gateway stack only). Default 4417. */
+  gateway1OtlpGrpc: number;
+  /** First gateway's health_check extension (gateway stack only). Default 13134. */
+  gateway1Health: number;
+  /** First gateway's own metrics (otelcol_*) (gateway stack only). Default 8889. */
+  gateway1Telemetry: number;
+  /** Second gateway's OTLP/gRPC receiver (gateway stack only). Default 4427. */
+  gateway2OtlpGrpc: number;
+  /** Second gateway's health_check extension (gateway stack only). Default 13135. */
+  gateway2Health: number;
+  /** Second gateway's own metrics (otelcol_*) (gateway stack only). Default 8890. */
+  gateway2Telemetry: number;
+}
+
+/**
+ * Tail sampling of the gateway stack's gateways (deploy/gateway/gateway.yaml). Every trace with a
+ * failed attempt is kept whatever these say.
+ */
+export interface GatewayOptions {
+  /** Share of the other traces kept, in percent (0 to 100). Default 10. */
+  samplingPercentage?: number;
+  /** A trace with an attempt (CONSUMER span) slower than this is kept, in ms. Default 5000. */
+  slowAttemptMs?: number;
+  /**
+   * How long a gateway holds a trace's spans in memory before deciding, as a duration such as
+   * `10s`. Default 10s. Every attempt of a trace must end within it to be judged with the rest.
+   */
+  decisionWait?: string;
 }
 
 /** Absolute paths of the executables the stack runs. */
@@ -110,6 +143,14 @@ export interface StartStackOptions {
    * example per-task thresholds of your own. Default: none.
    */
   extraRuleFiles?: string[];
+  /**
+   * When set, the stack is scaled out on loopback as the README's "Scaling out" describes: an
+   * agent collector (deploy/gateway/agent.yaml with the static resolver) takes OTLP on the
+   * collector's ports, sends metrics to Prometheus and routes traces by trace id to two gateway
+   * collectors (deploy/gateway/gateway.yaml), which tail-sample them and send what they keep to
+   * Jaeger. This is `tasklens stack up --gateway`. Default: one collector (otel-collector.yaml).
+   */
+  gateway?: GatewayOptions;
 }
 
 /**

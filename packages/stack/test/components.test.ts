@@ -7,6 +7,9 @@ import {
   DEFAULT_STACK_PORTS,
   nativeAlertmanagerConfig,
   nativePrometheusConfig,
+  stackComponents,
+  stackPortsFrom,
+  tailSamplingEnv,
 } from '../src/components.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
@@ -134,5 +137,62 @@ describe('nativeAlertmanagerConfig', () => {
         shipped.replace('url: http://127.0.0.1:9094', 'url: http://127.0.0.1:9095'),
       ),
     ).toThrow('no longer contains "url: http://127.0.0.1:9094/alerts"');
+  });
+});
+
+describe('the gateway stack', () => {
+  const context = { stateDir: '/state', ports: stackPortsFrom(30000), bearerToken: undefined };
+
+  it('puts two gateways and an agent in the collector place, on their own ports', () => {
+    expect(stackComponents(undefined).map((component) => component.name)).toEqual([
+      'alertmanager',
+      'prometheus',
+      'jaeger',
+      'collector',
+    ]);
+    const components = stackComponents({ samplingPercentage: 1 });
+    expect(components.map((component) => component.name)).toEqual([
+      'alertmanager',
+      'prometheus',
+      'jaeger',
+      'gateway-1',
+      'gateway-2',
+      'agent',
+    ]);
+    const ports = components.flatMap((component) =>
+      component.ports.map((name) => context.ports[name]),
+    );
+    expect(new Set(ports).size).toBe(ports.length);
+    expect(Math.max(...ports)).toBe(30017);
+
+    const gateway = { ...context, gateway: { samplingPercentage: 1, decisionWait: '15s' } };
+    const agent = components.find((component) => component.name === 'agent');
+    expect(agent?.env(gateway)).toMatchObject({
+      OTLP_HTTP_ENDPOINT: '127.0.0.1:30001',
+      GATEWAY_ENDPOINTS: '["127.0.0.1:30012","127.0.0.1:30015"]',
+      COLLECTOR_FILE_STORAGE_DIR: '/state/agent/file_storage',
+    });
+    const second = components.find((component) => component.name === 'gateway-2');
+    expect(second?.env(gateway)).toEqual({
+      OTLP_GRPC_ENDPOINT: '127.0.0.1:30015',
+      COLLECTOR_HEALTH_ENDPOINT: '127.0.0.1:30016',
+      COLLECTOR_TELEMETRY_HOST: '127.0.0.1',
+      COLLECTOR_TELEMETRY_PORT: '30017',
+      COLLECTOR_FILE_STORAGE_DIR: '/state/gateway-2/file_storage',
+      JAEGER_OTLP_GRPC_ENDPOINT: '127.0.0.1:30005',
+      GATEWAY_NAME: 'gateway-2',
+      TAIL_SAMPLING_PERCENTAGE: '1',
+      TAIL_SAMPLING_DECISION_WAIT: '15s',
+    });
+  });
+
+  it('names in the tail sampler environment only what was set, and checks it', () => {
+    expect(tailSamplingEnv({})).toEqual({});
+    expect(tailSamplingEnv({ slowAttemptMs: 1000 })).toEqual({
+      TAIL_SAMPLING_SLOW_ATTEMPT_MS: '1000',
+    });
+    expect(() => tailSamplingEnv({ samplingPercentage: 101 })).toThrow('samplingPercentage');
+    expect(() => tailSamplingEnv({ slowAttemptMs: 1.5 })).toThrow('slowAttemptMs');
+    expect(() => tailSamplingEnv({ decisionWait: 'soon' })).toThrow('decisionWait');
   });
 });

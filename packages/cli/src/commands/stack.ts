@@ -15,7 +15,8 @@ import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 
 function usage(): string {
-  return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
+  return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--gateway]
+                      [--json]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -32,9 +33,18 @@ Commands:
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
-  --port-base N     up: listen on the twelve ports N to N+11 instead of the defaults
+  --port-base N     up: listen on the eighteen ports N to N+17 instead of the defaults
                     (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
-                    Alertmanager N+11); down and status read the ports from the state directory
+                    Alertmanager N+11, gateways N+12 to N+17); down and status read the ports
+                    from the state directory
+  --gateway         up: the scaled-out shape on loopback: an agent collector on the OTLP ports
+                    (metrics straight to Prometheus, traces by trace id to the gateways) and two
+                    gateway collectors (OTLP/gRPC 4417 and 4427) that tail-sample whole traces
+                    into Jaeger: every trace with a failed attempt or an attempt slower than 5 s,
+                    and 10 % of the rest (deploy/gateway/; TAIL_SAMPLING_PERCENTAGE,
+                    TAIL_SAMPLING_SLOW_ATTEMPT_MS and TAIL_SAMPLING_DECISION_WAIT in the
+                    environment change them); task metrics stay exact, whatever is sampled:
+                    the SDK records them in process and the agent sends them on unsampled
   --json            print the result as JSON
   -h, --help        show this help
 
@@ -106,6 +116,7 @@ export async function stackCommand(
       options: {
         'state-dir': { type: 'string' },
         'port-base': { type: 'string' },
+        gateway: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -145,6 +156,10 @@ export async function stackCommand(
       return 2;
     }
   }
+  if (values.gateway && action !== 'up') {
+    output.stderr('tasklens stack: --gateway applies to `up` only\n');
+    return 2;
+  }
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const print = (value: unknown, text: string): void => {
     output.stdout(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
@@ -157,6 +172,7 @@ export async function stackCommand(
         const stack = await startStack({
           stateDir,
           ports,
+          ...(values.gateway ? { gateway: {} } : {}),
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
         });
         print(
