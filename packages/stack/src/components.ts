@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
 import type { ComponentDefinition, GeneratedConfigOptions } from './internal-types.js';
+import { storeRuleVariant } from './store-rules.js';
 import type { StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
@@ -18,17 +19,32 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   jaegerHealth: 14133,
   jaegerTelemetry: 14269,
   alertmanager: 9093,
+  storeRouterWrite: 10901,
+  storeRouterHttp: 10902,
+  storeRouterGrpc: 10903,
+  storeIngester0Write: 10904,
+  storeIngester0Http: 10905,
+  storeIngester0Grpc: 10906,
+  storeIngester1Write: 10907,
+  storeIngester1Http: 10908,
+  storeIngester1Grpc: 10909,
+  storeQueryHttp: 10910,
+  storeQueryGrpc: 10911,
+  storeRuleHttp: 10912,
+  storeRuleGrpc: 10913,
 });
 
 /**
- * Twelve consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * Consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
- * `base + 11`. For a second stack beside one on the default ports (`tasklens stack up --port-base`).
+ * `base + 11`; then the metrics store's thirteen, `base + 12` (router write) to `base + 24` (rule
+ * gRPC), used only by a stack that runs it. For a second stack beside one on the default ports
+ * (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 11 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65524, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 24 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65511, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -43,6 +59,19 @@ export function stackPortsFrom(base: number): StackPorts {
     jaegerHealth: base + 9,
     jaegerTelemetry: base + 10,
     alertmanager: base + 11,
+    storeRouterWrite: base + 12,
+    storeRouterHttp: base + 13,
+    storeRouterGrpc: base + 14,
+    storeIngester0Write: base + 15,
+    storeIngester0Http: base + 16,
+    storeIngester0Grpc: base + 17,
+    storeIngester1Write: base + 18,
+    storeIngester1Http: base + 19,
+    storeIngester1Grpc: base + 20,
+    storeQueryHttp: base + 21,
+    storeQueryGrpc: base + 22,
+    storeRuleHttp: base + 23,
+    storeRuleGrpc: base + 24,
   };
 }
 
@@ -249,17 +278,22 @@ const collector: ComponentDefinition = {
   name: 'collector',
   binary: 'collector',
   ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
-  args: ({ repoDir, bearerToken }) => [
+  args: ({ repoDir, bearerToken, configOptions }) => [
     '--config',
     join(repoDir, 'otel-collector.yaml'),
     ...(bearerToken === undefined
       ? []
       : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
+    ...(configOptions.metricsStore === true
+      ? ['--config', join(repoDir, 'deploy', 'metrics-store', 'collector.yaml')]
+      : []),
   ],
   env: ({ stateDir, ports, bearerToken }) => ({
     OTLP_GRPC_ENDPOINT: address(ports.otlpGrpc),
     OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
     PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
+    // Read only with deploy/metrics-store/collector.yaml (a stack with the metrics store).
+    METRICS_STORE_OTLP_URL: `http://${address(ports.storeRouterWrite)}/api/v1/otlp`,
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
     COLLECTOR_HEALTH_ENDPOINT: address(ports.collectorHealth),
     COLLECTOR_TELEMETRY_HOST: STACK_HOST,
@@ -271,6 +305,164 @@ const collector: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
 };
 
+// --- The metrics store: Thanos Receive, Query and Rule (StartStackOptions.metricsStore) ---------
+
+/** Every store process's data lives under `<stateDir>/store/<name>`. */
+function storeDir(stateDir: string, name: string): string {
+  return join(stateDir, 'store', name);
+}
+
+/** The ingester gRPC addresses the router writes to and the query reads from. */
+function ingesterGrpcAddresses(ports: StackPorts): string[] {
+  return [address(ports.storeIngester0Grpc), address(ports.storeIngester1Grpc)];
+}
+
+/**
+ * The Thanos Receive flags every receiver shares: its listeners, and the same out-of-order window
+ * as deploy/prometheus/prometheus.yml (late points from an SDK's spool are accepted for a day).
+ */
+function receiveListenArgs(write: number, http: number, grpc: number): string[] {
+  return [
+    'receive',
+    `--remote-write.address=${address(write)}`,
+    `--http-address=${address(http)}`,
+    `--grpc-address=${address(grpc)}`,
+  ];
+}
+
+/**
+ * One ingester: a TSDB (with its write-ahead log) under the state directory that the router writes
+ * to over gRPC; `receive_replica` tells its copy apart from the other ingester's, and Thanos Query
+ * removes that label when it merges the two (deduplication).
+ */
+function storeIngester(index: 0 | 1): ComponentDefinition {
+  const name = index === 0 ? 'store-ingester-0' : 'store-ingester-1';
+  const portsOf = (ports: StackPorts): [number, number, number] =>
+    index === 0
+      ? [ports.storeIngester0Write, ports.storeIngester0Http, ports.storeIngester0Grpc]
+      : [ports.storeIngester1Write, ports.storeIngester1Http, ports.storeIngester1Grpc];
+  return {
+    name,
+    binary: 'thanos',
+    ports:
+      index === 0
+        ? ['storeIngester0Write', 'storeIngester0Http', 'storeIngester0Grpc']
+        : ['storeIngester1Write', 'storeIngester1Http', 'storeIngester1Grpc'],
+    async prepare({ stateDir }) {
+      await mkdir(storeDir(stateDir, name), { recursive: true });
+    },
+    args: ({ stateDir, ports }) => {
+      const [write, http, grpc] = portsOf(ports);
+      return [
+        ...receiveListenArgs(write, http, grpc),
+        // A local endpoint and no hashring: an ingester only.
+        `--receive.local-endpoint=${address(grpc)}`,
+        `--tsdb.path=${storeDir(stateDir, name)}`,
+        '--tsdb.retention=15d',
+        '--tsdb.out-of-order.time-window=24h',
+        `--label=receive_replica="${index}"`,
+      ];
+    },
+    env: () => ({}),
+    readyUrl: ({ ports }) => `http://${address(portsOf(ports)[1])}/-/ready`,
+  };
+}
+
+/**
+ * The router: takes the collector's OTLP (and remote write), and writes each series to both
+ * ingesters of the hashring (replication factor 2). With factor 2 Thanos answers once one replica
+ * has stored the samples, so writes go on while one ingester is down; the other one has every
+ * sample written meanwhile. It keeps no data of its own.
+ */
+const storeRouter: ComponentDefinition = {
+  name: 'store-router',
+  binary: 'thanos',
+  ports: ['storeRouterWrite', 'storeRouterHttp', 'storeRouterGrpc'],
+  async prepare({ stateDir, ports }) {
+    const dir = storeDir(stateDir, 'router');
+    await mkdir(dir, { recursive: true });
+    const hashrings = [{ hashring: 'default', endpoints: ingesterGrpcAddresses(ports) }];
+    await writeFile(join(dir, 'hashrings.json'), `${JSON.stringify(hashrings, null, 2)}\n`);
+  },
+  args: ({ stateDir, ports }) => [
+    ...receiveListenArgs(ports.storeRouterWrite, ports.storeRouterHttp, ports.storeRouterGrpc),
+    `--receive.hashrings-file=${join(storeDir(stateDir, 'router'), 'hashrings.json')}`,
+    '--receive.replication-factor=2',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeRouterHttp)}/-/ready`,
+};
+
+/**
+ * The Prometheus query API over the store: reads both ingesters and the ruler (whose recorded
+ * series live in its own TSDB), and merges the ingesters' copies by dropping `receive_replica`.
+ */
+const storeQuery: ComponentDefinition = {
+  name: 'store-query',
+  binary: 'thanos',
+  ports: ['storeQueryHttp', 'storeQueryGrpc'],
+  args: ({ ports }) => [
+    'query',
+    `--http-address=${address(ports.storeQueryHttp)}`,
+    `--grpc-address=${address(ports.storeQueryGrpc)}`,
+    ...[...ingesterGrpcAddresses(ports), address(ports.storeRuleGrpc)].map(
+      (endpoint) => `--endpoint=${endpoint}`,
+    ),
+    '--query.replica-label=receive_replica',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeQueryHttp)}/-/ready`,
+};
+
+/**
+ * Thanos Rule evaluates the stack's rule files on the store (through Thanos Query) and sends its
+ * alerts to the stack's Alertmanager. Its PromQL engine is older than Prometheus 3.16's, so it
+ * loads the rewrite of each file that {@link storeRuleVariant} makes when the stack starts: the
+ * same rules, without `anchored`, evaluated on the replicas that answer.
+ */
+const storeRule: ComponentDefinition = {
+  name: 'store-rule',
+  binary: 'thanos',
+  ports: ['storeRuleHttp', 'storeRuleGrpc'],
+  async prepare({ repoDir, stateDir, configOptions }) {
+    const rulesDir = configOptions.rulesDir ?? join(repoDir, 'deploy', 'prometheus', 'rules');
+    const sources = (await readdir(rulesDir))
+      .filter((file) => file.endsWith('.yml'))
+      .map((file) => join(rulesDir, file));
+    sources.push(...(configOptions.extraRuleFiles ?? []));
+    const dir = join(storeDir(stateDir, 'rule'), 'rules');
+    await mkdir(join(storeDir(stateDir, 'rule'), 'data'), { recursive: true });
+    await mkdir(dir, { recursive: true });
+    for (const [index, source] of sources.entries()) {
+      const text = storeRuleVariant(await readFile(source, 'utf8'), {
+        partialResponseStrategy: 'warn',
+      });
+      await writeFile(join(dir, `${index}-${basename(source)}`), text);
+    }
+  },
+  args: ({ stateDir, ports, configOptions }) => [
+    'rule',
+    `--http-address=${address(ports.storeRuleHttp)}`,
+    `--grpc-address=${address(ports.storeRuleGrpc)}`,
+    `--data-dir=${join(storeDir(stateDir, 'rule'), 'data')}`,
+    `--rule-file=${join(storeDir(stateDir, 'rule'), 'rules', '*.yml')}`,
+    `--query=http://${address(ports.storeQueryHttp)}`,
+    `--alertmanagers.url=http://${address(ports.alertmanager)}`,
+    `--eval-interval=${checkDuration('evaluationInterval', configOptions.evaluationInterval ?? '15s')}`,
+    '--label=ruler="store-rule"',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeRuleHttp)}/-/ready`,
+};
+
+const METRICS_STORE_COMPONENTS: readonly ComponentDefinition[] = [
+  storeIngester(0),
+  storeIngester(1),
+  storeRouter,
+  storeRule,
+  storeQuery,
+];
+
 /**
  * The stack's processes in start order: Alertmanager first, so Prometheus's first alerts find it;
  * the collector last, so its exporters find Prometheus and Jaeger listening.
@@ -281,3 +473,21 @@ export const STACK_COMPONENTS: readonly ComponentDefinition[] = [
   jaeger,
   collector,
 ];
+
+/**
+ * The components of a stack with the metrics store (`metricsStore`): the store between Jaeger and
+ * the collector, ingesters before the router that writes to them, the ruler before the query that
+ * reads its recorded series.
+ */
+export const METRICS_STORE_STACK_COMPONENTS: readonly ComponentDefinition[] = [
+  alertmanager,
+  prometheus,
+  jaeger,
+  ...METRICS_STORE_COMPONENTS,
+  collector,
+];
+
+/** The components a stack runs. */
+export function stackComponents(metricsStore: boolean | undefined): readonly ComponentDefinition[] {
+  return metricsStore === true ? METRICS_STORE_STACK_COMPONENTS : STACK_COMPONENTS;
+}

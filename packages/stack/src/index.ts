@@ -6,7 +6,9 @@ export {
   defaultStateDir,
 } from './stack.js';
 export { stackPortsFrom } from './components.js';
-export { buildStackBinaries, expectedPromtoolPath } from './binaries.js';
+export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
+export { storeRuleVariant } from './store-rules.js';
+export type { StoreRuleVariantOptions } from './store-rules.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
   RestartComponentOptions,

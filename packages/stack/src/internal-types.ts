@@ -37,6 +37,7 @@ export type GeneratedConfigOptions = Pick<
   | 'evaluationInterval'
   | 'rulesDir'
   | 'extraRuleFiles'
+  | 'metricsStore'
 >;
 
 /**
@@ -70,4 +71,6 @@ export interface StackStateFile {
   ports: StackPorts;
   /** Started components, in start order. */
   components: StackComponentState[];
+  /** Whether the metrics store runs (absent in files written before it existed: false). */
+  metricsStore?: boolean;
 }

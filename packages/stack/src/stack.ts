@@ -4,7 +4,12 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { resolveStackBinaries } from './binaries.js';
-import { DEFAULT_STACK_PORTS, STACK_COMPONENTS, STACK_HOST } from './components.js';
+import {
+  DEFAULT_STACK_PORTS,
+  METRICS_STORE_STACK_COMPONENTS,
+  STACK_HOST,
+  stackComponents,
+} from './components.js';
 import { defaultStackStateDir, stackFilesDir } from './stack-files.js';
 import type {
   ComponentContext,
@@ -44,9 +49,15 @@ export function defaultStateDir(): string {
   return defaultStackStateDir();
 }
 
-/** Endpoints of a stack listening on `ports`. */
-export function stackEndpoints(ports: StackPorts): StackEndpoints {
+/** Endpoints of a stack listening on `ports`, with or without the metrics store. */
+export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEndpoints {
   return {
+    ...(metricsStore
+      ? {
+          storeQuery: `http://${STACK_HOST}:${ports.storeQueryHttp}`,
+          storeRule: `http://${STACK_HOST}:${ports.storeRuleHttp}`,
+        }
+      : {}),
     otlpHttp: `http://${STACK_HOST}:${ports.otlpHttp}`,
     otlpGrpc: `${STACK_HOST}:${ports.otlpGrpc}`,
     prometheus: `http://${STACK_HOST}:${ports.prometheus}`,
@@ -97,7 +108,10 @@ function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-async function checkPorts(ports: StackPorts): Promise<void> {
+async function checkPorts(
+  ports: StackPorts,
+  components: readonly ComponentDefinition[],
+): Promise<void> {
   const byPort = new Map<number, string>();
   for (const [name, port] of Object.entries(ports) as [keyof StackPorts, number][]) {
     if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -110,7 +124,7 @@ async function checkPorts(ports: StackPorts): Promise<void> {
     byPort.set(port, name);
   }
   const busy: string[] = [];
-  for (const component of STACK_COMPONENTS) {
+  for (const component of components) {
     for (const name of component.ports) {
       if (!(await isPortFree(ports[name]))) {
         busy.push(`${STACK_HOST}:${ports[name]} (${component.name} ${name})`);
@@ -229,8 +243,12 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     }
   }
 
-  const binaries = await resolveStackBinaries(repoDir, options.binaries);
-  await checkPorts(ports);
+  const metricsStore = options.metricsStore === true;
+  const components = stackComponents(metricsStore);
+  const binaries = await resolveStackBinaries(repoDir, options.binaries, process.env, {
+    metricsStore,
+  });
+  await checkPorts(ports, components);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
 
   const context: ComponentContext = {
@@ -246,6 +264,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       evaluationInterval: options.evaluationInterval,
       rulesDir: options.rulesDir === undefined ? undefined : resolve(options.rulesDir),
       extraRuleFiles: options.extraRuleFiles?.map((file) => resolve(file)),
+      metricsStore,
     },
   };
   const state: StackStateFile = {
@@ -253,9 +272,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     startedAt: new Date().toISOString(),
     ports,
     components: [],
+    ...(metricsStore ? { metricsStore } : {}),
   };
   try {
-    for (const definition of STACK_COMPONENTS) {
+    for (const definition of components) {
       await definition.prepare?.(context);
       const logFile = componentLogFile(stateDir, definition.name);
       await writeFile(logFile, '');
@@ -274,7 +294,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   return {
     stateDir,
     ports,
-    endpoints: stackEndpoints(ports),
+    endpoints: stackEndpoints(ports, metricsStore),
     components: state.components.map((component) => ({ ...component })),
     stop: () => stopStack(stateDir),
   };
@@ -305,7 +325,7 @@ export async function restartStackComponent(
   const state = await readState(directory);
   const index = state?.components.findIndex((component) => component.name === name) ?? -1;
   const recorded = state?.components[index];
-  const definition = STACK_COMPONENTS.find((candidate) => candidate.name === name);
+  const definition = METRICS_STORE_STACK_COMPONENTS.find((candidate) => candidate.name === name);
   if (state === undefined || recorded === undefined || definition === undefined) {
     throw new Error(`no ${name} is recorded in ${directory}; start the stack first`);
   }
@@ -380,7 +400,7 @@ export async function stackStatus(stateDir: string): Promise<StackStatus> {
     stateDir: directory,
     recorded: true,
     ports: state.ports,
-    endpoints: stackEndpoints(state.ports),
+    endpoints: stackEndpoints(state.ports, state.metricsStore === true),
     components,
   };
 }

@@ -4,7 +4,17 @@
  */
 
 /** Names of the stack's components, in the order they start. */
-export type StackComponentName = 'alertmanager' | 'prometheus' | 'jaeger' | 'collector';
+export type StackComponentName =
+  | 'alertmanager'
+  | 'prometheus'
+  | 'jaeger'
+  | 'collector'
+  // The metrics store (StartStackOptions.metricsStore): Thanos Receive ingesters, router, query, rule.
+  | 'store-ingester-0'
+  | 'store-ingester-1'
+  | 'store-router'
+  | 'store-query'
+  | 'store-rule';
 
 /**
  * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
@@ -38,6 +48,26 @@ export interface StackPorts {
    * Its cluster (gossip) port is never opened: the native stack runs one Alertmanager.
    */
   alertmanager: number;
+  /**
+   * The metrics store's ports, used only with {@link StartStackOptions.metricsStore}. The router's
+   * write port takes remote write (`/api/v1/receive`) and OTLP (`/api/v1/otlp`): the collector
+   * sends metrics there. Defaults 10901 to 10913 in this order.
+   */
+  storeRouterWrite: number;
+  storeRouterHttp: number;
+  storeRouterGrpc: number;
+  storeIngester0Write: number;
+  storeIngester0Http: number;
+  storeIngester0Grpc: number;
+  storeIngester1Write: number;
+  storeIngester1Http: number;
+  storeIngester1Grpc: number;
+  /** Thanos Query's HTTP API: the Prometheus query API over the store (`tasklens stats`). */
+  storeQueryHttp: number;
+  storeQueryGrpc: number;
+  /** Thanos Rule's HTTP API (`/api/v1/rules`, `/api/v1/alerts`). */
+  storeRuleHttp: number;
+  storeRuleGrpc: number;
 }
 
 /** Absolute paths of the executables the stack runs. */
@@ -50,6 +80,8 @@ export interface StackBinaries {
   prometheus: string;
   /** Alertmanager (Debian's package prometheus-alertmanager). */
   alertmanager: string;
+  /** Thanos, built from its Go module: needed only with {@link StartStackOptions.metricsStore}. */
+  thanos: string;
 }
 
 /** Options of {@link startStack}. Every field is optional. */
@@ -110,6 +142,14 @@ export interface StartStackOptions {
    * example per-task thresholds of your own. Default: none.
    */
   extraRuleFiles?: string[];
+  /**
+   * Also run the metrics store and send task metrics there instead of Prometheus: two Thanos
+   * Receive ingesters behind a router that writes every sample to both (replication factor 2), a
+   * Thanos Query over them (the Prometheus query API, {@link StackEndpoints.storeQuery}) and a
+   * Thanos Rule that evaluates the stack's rules on it and sends alerts to the stack's
+   * Alertmanager. Prometheus keeps scraping the pipeline's own metrics. Default false.
+   */
+  metricsStore?: boolean;
 }
 
 /**
@@ -148,6 +188,13 @@ export interface StackEndpoints {
   collectorHealth: string;
   /** Base URL of Alertmanager's web and API, e.g. `http://127.0.0.1:9093`. */
   alertmanager: string;
+  /**
+   * Base URL of the metrics store's Prometheus query API (Thanos Query), e.g.
+   * `http://127.0.0.1:10910`; present when the stack runs the store.
+   */
+  storeQuery?: string;
+  /** Base URL of the metrics store's ruler (Thanos Rule); present when the stack runs the store. */
+  storeRule?: string;
 }
 
 /** A stack that {@link startStack} started and that is ready. */

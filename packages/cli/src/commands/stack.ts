@@ -16,6 +16,7 @@ import type { CommandOutput } from '../command-output.js';
 
 function usage(): string {
   return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
+       tasklens stack up --metrics-store
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -28,13 +29,17 @@ Commands:
            metrics and the collector's queues stay in the state directory for the next up
   status   show which components run and answer their health checks
   build    install Alertmanager (Debian package; needs root) and build the collector,
-           Jaeger and Prometheus with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
+           Jaeger, Prometheus and Thanos with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
   --port-base N     up: listen on the twelve ports N to N+11 instead of the defaults
                     (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
                     Alertmanager N+11); down and status read the ports from the state directory
+  --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
+                    Receive ingesters with replication factor 2 (router 10901), Thanos Query
+                    (the query API for \`tasklens stats --prometheus-url\`, 10910) and Thanos
+                    Rule (the same rules, alerts to Alertmanager); with --port-base, N+12..N+24
   --json            print the result as JSON
   -h, --help        show this help
 
@@ -52,7 +57,7 @@ function formatStatus(status: StackStatus): string {
   }
   const lines = status.components.map(
     (component) =>
-      `${component.name.padEnd(12)} pid ${String(component.pid).padEnd(8)} ` +
+      `${component.name.padEnd(16)} pid ${String(component.pid).padEnd(8)} ` +
       `${component.running ? 'running' : 'stopped'}${component.ready ? ', ready' : ''}  ${component.logFile}`,
   );
   const endpoints = status.endpoints;
@@ -62,6 +67,9 @@ function formatStatus(status: StackStatus): string {
       `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
       `Alertmanager ${endpoints.alertmanager}`,
     );
+    if (endpoints.storeQuery !== undefined) {
+      lines.push(`Metrics store query ${endpoints.storeQuery}  rules ${endpoints.storeRule ?? ''}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -106,6 +114,7 @@ export async function stackCommand(
       options: {
         'state-dir': { type: 'string' },
         'port-base': { type: 'string' },
+        'metrics-store': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -145,6 +154,10 @@ export async function stackCommand(
       return 2;
     }
   }
+  if (values['metrics-store'] && action !== 'up') {
+    output.stderr('tasklens stack: --metrics-store applies to `up` only\n');
+    return 2;
+  }
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const print = (value: unknown, text: string): void => {
     output.stdout(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
@@ -158,6 +171,7 @@ export async function stackCommand(
           stateDir,
           ports,
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
+          ...(values['metrics-store'] ? { metricsStore: true } : {}),
         });
         print(
           { stateDir: stack.stateDir, ports: stack.ports, endpoints: stack.endpoints },
