@@ -168,7 +168,10 @@ build_thanos() {
   local work
   work=$(mktemp -d "$cache_dir/build-thanos.XXXXXX")
   local pkg=github.com/prometheus/common/version
-  (cd "$module_dir" && go build -o "$work/$thanos_binary" \
+  # The tags of the module's own release build (.promu.yml): Thanos converts its label protobufs
+  # to Prometheus labels in place, which needs the slice implementation of labels.Labels (without
+  # it, thanos query panics on its first endpoint).
+  (cd "$module_dir" && go build -tags netgo,slicelabels -o "$work/$thanos_binary" \
     -ldflags "-s -w -X $pkg.Version=$thanos_version -X $pkg.Branch=HEAD" ./cmd/thanos)
   chmod 755 "$work"
   rm -rf "$thanos_dir"

@@ -32,19 +32,22 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   storeQueryGrpc: 10911,
   storeRuleHttp: 10912,
   storeRuleGrpc: 10913,
+  storeRouterCapnp: 10914,
+  storeIngester0Capnp: 10915,
+  storeIngester1Capnp: 10916,
 });
 
 /**
  * Consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
- * `base + 11`; then the metrics store's thirteen, `base + 12` (router write) to `base + 24` (rule
- * gRPC), used only by a stack that runs it. For a second stack beside one on the default ports
+ * `base + 11`; then the metrics store's thirteen, `base + 12` (router write) to `base + 27` (the
+ * receivers' Cap'n Proto listeners), used only by a stack that runs it. For a second stack beside one on the default ports
  * (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 24 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65511, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 27 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65508, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -72,6 +75,9 @@ export function stackPortsFrom(base: number): StackPorts {
     storeQueryGrpc: base + 22,
     storeRuleHttp: base + 23,
     storeRuleGrpc: base + 24,
+    storeRouterCapnp: base + 25,
+    storeIngester0Capnp: base + 26,
+    storeIngester1Capnp: base + 27,
   };
 }
 
@@ -321,12 +327,13 @@ function ingesterGrpcAddresses(ports: StackPorts): string[] {
  * The Thanos Receive flags every receiver shares: its listeners, and the same out-of-order window
  * as deploy/prometheus/prometheus.yml (late points from an SDK's spool are accepted for a day).
  */
-function receiveListenArgs(write: number, http: number, grpc: number): string[] {
+function receiveListenArgs(write: number, http: number, grpc: number, capnp: number): string[] {
   return [
     'receive',
     `--remote-write.address=${address(write)}`,
     `--http-address=${address(http)}`,
     `--grpc-address=${address(grpc)}`,
+    `--receive.capnproto-address=${address(capnp)}`,
   ];
 }
 
@@ -337,24 +344,39 @@ function receiveListenArgs(write: number, http: number, grpc: number): string[] 
  */
 function storeIngester(index: 0 | 1): ComponentDefinition {
   const name = index === 0 ? 'store-ingester-0' : 'store-ingester-1';
-  const portsOf = (ports: StackPorts): [number, number, number] =>
+  const portsOf = (ports: StackPorts): [number, number, number, number] =>
     index === 0
-      ? [ports.storeIngester0Write, ports.storeIngester0Http, ports.storeIngester0Grpc]
-      : [ports.storeIngester1Write, ports.storeIngester1Http, ports.storeIngester1Grpc];
+      ? [
+          ports.storeIngester0Write,
+          ports.storeIngester0Http,
+          ports.storeIngester0Grpc,
+          ports.storeIngester0Capnp,
+        ]
+      : [
+          ports.storeIngester1Write,
+          ports.storeIngester1Http,
+          ports.storeIngester1Grpc,
+          ports.storeIngester1Capnp,
+        ];
   return {
     name,
     binary: 'thanos',
     ports:
       index === 0
-        ? ['storeIngester0Write', 'storeIngester0Http', 'storeIngester0Grpc']
-        : ['storeIngester1Write', 'storeIngester1Http', 'storeIngester1Grpc'],
+        ? ['storeIngester0Write', 'storeIngester0Http', 'storeIngester0Grpc', 'storeIngester0Capnp']
+        : [
+            'storeIngester1Write',
+            'storeIngester1Http',
+            'storeIngester1Grpc',
+            'storeIngester1Capnp',
+          ],
     async prepare({ stateDir }) {
       await mkdir(storeDir(stateDir, name), { recursive: true });
     },
     args: ({ stateDir, ports }) => {
-      const [write, http, grpc] = portsOf(ports);
+      const [write, http, grpc, capnp] = portsOf(ports);
       return [
-        ...receiveListenArgs(write, http, grpc),
+        ...receiveListenArgs(write, http, grpc, capnp),
         // A local endpoint and no hashring: an ingester only.
         `--receive.local-endpoint=${address(grpc)}`,
         `--tsdb.path=${storeDir(stateDir, name)}`,
@@ -377,7 +399,7 @@ function storeIngester(index: 0 | 1): ComponentDefinition {
 const storeRouter: ComponentDefinition = {
   name: 'store-router',
   binary: 'thanos',
-  ports: ['storeRouterWrite', 'storeRouterHttp', 'storeRouterGrpc'],
+  ports: ['storeRouterWrite', 'storeRouterHttp', 'storeRouterGrpc', 'storeRouterCapnp'],
   async prepare({ stateDir, ports }) {
     const dir = storeDir(stateDir, 'router');
     await mkdir(dir, { recursive: true });
@@ -385,9 +407,16 @@ const storeRouter: ComponentDefinition = {
     await writeFile(join(dir, 'hashrings.json'), `${JSON.stringify(hashrings, null, 2)}\n`);
   },
   args: ({ stateDir, ports }) => [
-    ...receiveListenArgs(ports.storeRouterWrite, ports.storeRouterHttp, ports.storeRouterGrpc),
+    ...receiveListenArgs(
+      ports.storeRouterWrite,
+      ports.storeRouterHttp,
+      ports.storeRouterGrpc,
+      ports.storeRouterCapnp,
+    ),
     `--receive.hashrings-file=${join(storeDir(stateDir, 'router'), 'hashrings.json')}`,
     '--receive.replication-factor=2',
+    // Thanos requires a label on every receiver; a router stores nothing, so it appears nowhere.
+    '--label=receive_router="0"',
   ],
   env: () => ({}),
   readyUrl: ({ ports }) => `http://${address(ports.storeRouterHttp)}/-/ready`,

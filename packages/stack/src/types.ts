@@ -51,7 +51,7 @@ export interface StackPorts {
   /**
    * The metrics store's ports, used only with {@link StartStackOptions.metricsStore}. The router's
    * write port takes remote write (`/api/v1/receive`) and OTLP (`/api/v1/otlp`): the collector
-   * sends metrics there. Defaults 10901 to 10913 in this order.
+   * sends metrics there. Defaults 10901 to 10916 in this order.
    */
   storeRouterWrite: number;
   storeRouterHttp: number;
@@ -68,6 +68,13 @@ export interface StackPorts {
   /** Thanos Rule's HTTP API (`/api/v1/rules`, `/api/v1/alerts`). */
   storeRuleHttp: number;
   storeRuleGrpc: number;
+  /**
+   * Each receiver's Cap'n Proto replication listener, which Thanos Receive always opens (the
+   * stack replicates over gRPC). Defaults 10914 to 10916.
+   */
+  storeRouterCapnp: number;
+  storeIngester0Capnp: number;
+  storeIngester1Capnp: number;
 }
 
 /** Absolute paths of the executables the stack runs. */

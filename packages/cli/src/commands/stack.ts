@@ -39,7 +39,7 @@ Options:
   --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
                     (the query API for \`tasklens stats --prometheus-url\`, 10910) and Thanos
-                    Rule (the same rules, alerts to Alertmanager); with --port-base, N+12..N+24
+                    Rule (the same rules, alerts to Alertmanager); with --port-base, N+12..N+27
   --json            print the result as JSON
   -h, --help        show this help
 
