@@ -7,7 +7,10 @@ import {
   DEFAULT_STACK_PORTS,
   nativeAlertmanagerConfig,
   nativePrometheusConfig,
+  stackComponents,
+  stackPortsFrom,
 } from '../src/components.js';
+import type { StackPorts } from '../src/types.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -134,5 +137,76 @@ describe('nativeAlertmanagerConfig', () => {
         shipped.replace('url: http://127.0.0.1:9094', 'url: http://127.0.0.1:9095'),
       ),
     ).toThrow('no longer contains "url: http://127.0.0.1:9094/alerts"');
+  });
+});
+
+describe('the metrics store components', () => {
+  const ports = stackPortsFrom(30000);
+  const context = {
+    repoDir: '/repo',
+    stateDir: '/state',
+    ports,
+    binaries: {
+      collector: 'c',
+      jaeger: 'j',
+      prometheus: 'p',
+      alertmanager: 'a',
+      thanos: 't',
+    },
+    bearerToken: undefined,
+    configOptions: { metricsStore: true },
+  };
+
+  it('run only in a stack that asks for them, with every port of their own', () => {
+    const plain = stackComponents(false).map((component) => component.name);
+    expect(plain).toEqual(['alertmanager', 'prometheus', 'jaeger', 'collector']);
+    const store = stackComponents(true);
+    expect(store.map((component) => component.name)).toEqual([
+      'alertmanager',
+      'prometheus',
+      'jaeger',
+      'store-ingester-0',
+      'store-ingester-1',
+      'store-router',
+      'store-rule',
+      'store-query',
+      'collector',
+    ]);
+    const used = store.flatMap((component) => component.ports.map((name) => ports[name]));
+    expect(new Set(used).size).toBe(used.length);
+    const all = (Object.keys(ports) as (keyof StackPorts)[]).map((name) => ports[name]);
+    expect(new Set(all).size).toBe(all.length);
+    expect(Math.max(...all)).toBe(30027);
+  });
+
+  it('replicate every series to both ingesters and merge the copies when reading', () => {
+    const args = (name: string): string[] =>
+      stackComponents(true)
+        .find((component) => component.name === name)
+        ?.args(context) ?? [];
+    expect(args('store-router')).toContain('--receive.replication-factor=2');
+    expect(args('store-query')).toEqual(
+      expect.arrayContaining([
+        `--endpoint=127.0.0.1:${ports.storeIngester0Grpc}`,
+        `--endpoint=127.0.0.1:${ports.storeIngester1Grpc}`,
+        `--endpoint=127.0.0.1:${ports.storeRuleGrpc}`,
+        '--query.replica-label=receive_replica',
+      ]),
+    );
+    expect(args('store-ingester-1')).toContain('--label=receive_replica="1"');
+    expect(args('store-rule')).toContain(
+      `--alertmanagers.url=http://127.0.0.1:${ports.alertmanager}`,
+    );
+  });
+
+  it('give the collector the store overlay only in a stack with the store', () => {
+    const collector = stackComponents(true).find((component) => component.name === 'collector');
+    expect(collector?.args(context)).toContain('/repo/deploy/metrics-store/collector.yaml');
+    expect(collector?.args({ ...context, configOptions: { metricsStore: false } })).not.toContain(
+      '/repo/deploy/metrics-store/collector.yaml',
+    );
+    expect(collector?.env(context).METRICS_STORE_OTLP_URL).toBe(
+      `http://127.0.0.1:${ports.storeRouterWrite}/api/v1/otlp`,
+    );
   });
 });
