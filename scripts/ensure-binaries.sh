@@ -4,12 +4,16 @@
 #   - the tasklens collector (otelcol-tasklens), built with the OpenTelemetry Collector Builder from
 #     deploy/collector/builder-config.yaml;
 #   - Jaeger v2 (jaeger), built from its Go module;
-#   - Prometheus 3 (prometheus, promtool), built from its Go module.
+#   - Prometheus 3 (prometheus, promtool), built from its Go module;
+#   - Thanos (thanos), built from its Go module, for the metrics store (`tasklens stack up
+#     --metrics-store`). Its module needs a newer Go than the machine's, so its build alone runs
+#     with GOTOOLCHAIN set to thanos.goToolchain of deploy/versions.json (the go command fetches
+#     that toolchain from the Go module proxy once).
 # Versions come from deploy/versions.json, the one source of truth that the Node side
 # (packages/stack/src/binaries.ts) reads as well. Built binaries are cached outside the
 # repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
 # <hash> is the first 12 hex digits of the SHA-256 of the build key: the manifest's bytes for the
-# collector, "<module>@<moduleVersion>" for Jaeger and Prometheus. A second run finds them and does
+# collector, "<module>@<moduleVersion>" for Jaeger, Prometheus and Thanos. A second run finds them and does
 # nothing. Build logs: ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/logs/. Writes bin/paths.json
 # there too.
 set -euo pipefail
@@ -72,7 +76,7 @@ else
 fi
 
 # --- Go builds -----------------------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector, Jaeger and Prometheus are built from Go modules)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector, Jaeger, Prometheus and Thanos are built from Go modules)"
 # GOFLAGS from the environment would replace the one in `go env`, so keep that one's flags.
 GOFLAGS="$(go env GOFLAGS) -trimpath"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS
@@ -97,6 +101,14 @@ prometheus_module_version=$(version_of prometheus.moduleVersion)
 prometheus_binary=$(version_of prometheus.binary)
 prometheus_hash=$(printf '%s@%s' "$prometheus_module" "$prometheus_module_version" | short_hash)
 prometheus_dir="$bin_root/$prometheus_binary-$prometheus_version-$prometheus_hash"
+
+thanos_version=$(version_of thanos.version)
+thanos_module=$(version_of thanos.module)
+thanos_module_version=$(version_of thanos.moduleVersion)
+thanos_toolchain=$(version_of thanos.goToolchain)
+thanos_binary=$(version_of thanos.binary)
+thanos_hash=$(printf '%s@%s' "$thanos_module" "$thanos_module_version" | short_hash)
+thanos_dir="$bin_root/$thanos_binary-$thanos_version-$thanos_hash"
 
 build_collector() {
   local builder_dir="$bin_root/ocb-$collector_version"
@@ -146,6 +158,26 @@ build_prometheus() {
   mv "$work" "$prometheus_dir"
 }
 
+build_thanos() {
+  # Its go.mod has replace directives (so no `go install pkg@version`) and asks for a newer Go than
+  # the machine's: download the module with that toolchain and build cmd/thanos inside it.
+  export GOTOOLCHAIN=$thanos_toolchain
+  local module_dir
+  module_dir=$(go mod download -json "$thanos_module@$thanos_module_version" |
+    node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);if(m.Error){console.error(m.Error);process.exit(1)}process.stdout.write(m.Dir)})')
+  local work
+  work=$(mktemp -d "$cache_dir/build-thanos.XXXXXX")
+  local pkg=github.com/prometheus/common/version
+  # The tags of the module's own release build (.promu.yml): Thanos converts its label protobufs
+  # to Prometheus labels in place, which needs the slice implementation of labels.Labels (without
+  # it, thanos query panics on its first endpoint).
+  (cd "$module_dir" && go build -tags netgo,slicelabels -o "$work/$thanos_binary" \
+    -ldflags "-s -w -X $pkg.Version=$thanos_version -X $pkg.Branch=HEAD" ./cmd/thanos)
+  chmod 755 "$work"
+  rm -rf "$thanos_dir"
+  mv "$work" "$thanos_dir"
+}
+
 # The builds run at once (they spend much of their time downloading modules); each logs to a file.
 pids=()
 names=()
@@ -167,6 +199,7 @@ start_build() {
 start_build collector "$collector_dir" "$collector_binary" build_collector
 start_build jaeger "$jaeger_dir" "$jaeger_binary" build_jaeger
 start_build prometheus "$prometheus_dir" "$prometheus_binary" build_prometheus
+start_build thanos "$thanos_dir" "$thanos_binary" build_thanos
 
 failed=0
 for i in "${!pids[@]}"; do
@@ -185,6 +218,7 @@ cat >"$bin_root/paths.json" <<JSON
   "jaeger": "$jaeger_dir/$jaeger_binary",
   "prometheus": "$prometheus_dir/$prometheus_binary",
   "promtool": "$prometheus_dir/promtool",
+  "thanos": "$thanos_dir/$thanos_binary",
   "alertmanager": "$(command -v prometheus-alertmanager)"
 }
 JSON

@@ -20,6 +20,7 @@ export const STACK_FILES = [
   'deploy/prometheus/prometheus.yml',
   'deploy/prometheus/rules',
   'deploy/alertmanager',
+  'deploy/metrics-store',
   'scripts/ensure-binaries.sh',
 ];
 

@@ -13,6 +13,7 @@ interface VersionsFile {
   collector: { version: string; manifest: string; binary: string };
   jaeger: GoModuleBuild;
   prometheus: GoModuleBuild;
+  thanos: GoModuleBuild;
 }
 
 /** A binary built from a Go module version (Jaeger, Prometheus). */
@@ -26,7 +27,7 @@ interface GoModuleBuild {
 /** Message appended to every "binary missing" error: the command that gets them. */
 export const SETUP_HINT =
   'run `npx tasklens stack build` to install Alertmanager (Debian package, as root) and build ' +
-  'the collector, Jaeger and Prometheus with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
+  'the collector, Jaeger, Prometheus and Thanos with Go into $TASKLENS_CACHE_DIR, default ~/.cache/tasklens ' +
   '(in a tasklens checkout, `bash scripts/setup.sh` does the same)';
 
 /**
@@ -90,7 +91,7 @@ export async function expectedBinaryPaths(
   repoDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StackBinaries> {
-  const { collector, jaeger, prometheus } = await readVersionsFile(repoDir);
+  const { collector, jaeger, prometheus, thanos } = await readVersionsFile(repoDir);
   const binDir = binaryCacheDir(env);
   const manifest = await readFile(join(repoDir, collector.manifest));
   const collectorDir = `${collector.binary}-${collector.version}-${shortHash(manifest)}`;
@@ -98,6 +99,7 @@ export async function expectedBinaryPaths(
     collector: join(binDir, collectorDir, collector.binary),
     jaeger: join(binDir, goModuleBuildDir(jaeger), jaeger.binary),
     prometheus: join(binDir, goModuleBuildDir(prometheus), prometheus.binary),
+    thanos: join(binDir, goModuleBuildDir(thanos), thanos.binary),
     alertmanager:
       (await findOnPath('prometheus-alertmanager', env)) ??
       (await findOnPath('alertmanager', env)) ??
@@ -122,16 +124,21 @@ export async function expectedPromtoolPath(
  *
  * @param repoDir - the tasklens repository (holds deploy/versions.json)
  * @param overrides - paths to use instead, field by field
+ * @param needs - `metricsStore`: Thanos is checked too (it runs only in a stack with the store)
  * @throws Error naming every missing binary and saying to run `bash scripts/setup.sh`
  */
 export async function resolveStackBinaries(
   repoDir: string,
   overrides: Partial<StackBinaries> = {},
   env: NodeJS.ProcessEnv = process.env,
+  needs: { metricsStore?: boolean } = {},
 ): Promise<StackBinaries> {
   const binaries = { ...(await expectedBinaryPaths(repoDir, env)), ...overrides };
   const missing: string[] = [];
   for (const [name, path] of Object.entries(binaries)) {
+    if (name === 'thanos' && needs.metricsStore !== true) {
+      continue;
+    }
     if (!(await isExecutable(path))) {
       missing.push(`${name} (${path})`);
     }

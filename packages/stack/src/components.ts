@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 
 import type { ComponentDefinition, GeneratedConfigOptions } from './internal-types.js';
+import { storeRuleVariant } from './store-rules.js';
 import type { GatewayOptions, StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
@@ -24,19 +25,36 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   gateway2OtlpGrpc: 4427,
   gateway2Health: 13135,
   gateway2Telemetry: 8890,
+  storeRouterWrite: 10901,
+  storeRouterHttp: 10902,
+  storeRouterGrpc: 10903,
+  storeIngester0Write: 10904,
+  storeIngester0Http: 10905,
+  storeIngester0Grpc: 10906,
+  storeIngester1Write: 10907,
+  storeIngester1Http: 10908,
+  storeIngester1Grpc: 10909,
+  storeQueryHttp: 10910,
+  storeQueryGrpc: 10911,
+  storeRuleHttp: 10912,
+  storeRuleGrpc: 10913,
+  storeRouterCapnp: 10914,
+  storeIngester0Capnp: 10915,
+  storeIngester1Capnp: 10916,
 });
 
 /**
- * Eighteen consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * Thirty-four consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
- * `base + 11`, then the gateway stack's two gateways (OTLP/gRPC, health, telemetry each) from
- * `base + 12` to `base + 17`. For a second stack beside one on the default ports
- * (`tasklens stack up --port-base`).
+ * `base + 11`; then the gateway stack's two gateways (OTLP/gRPC, health, telemetry each) from
+ * `base + 12` to `base + 17`, and the metrics store's sixteen from `base + 18` (router write) to
+ * `base + 33` (the receivers' Cap'n Proto listeners), each used only by a stack that runs them.
+ * For a second stack beside one on the default ports (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 17 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65518, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 33 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65502, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -57,6 +75,22 @@ export function stackPortsFrom(base: number): StackPorts {
     gateway2OtlpGrpc: base + 15,
     gateway2Health: base + 16,
     gateway2Telemetry: base + 17,
+    storeRouterWrite: base + 18,
+    storeRouterHttp: base + 19,
+    storeRouterGrpc: base + 20,
+    storeIngester0Write: base + 21,
+    storeIngester0Http: base + 22,
+    storeIngester0Grpc: base + 23,
+    storeIngester1Write: base + 24,
+    storeIngester1Http: base + 25,
+    storeIngester1Grpc: base + 26,
+    storeQueryHttp: base + 27,
+    storeQueryGrpc: base + 28,
+    storeRuleHttp: base + 29,
+    storeRuleGrpc: base + 30,
+    storeRouterCapnp: base + 31,
+    storeIngester0Capnp: base + 32,
+    storeIngester1Capnp: base + 33,
   };
 }
 
@@ -259,6 +293,21 @@ const jaeger: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.jaegerQueryHttp)}/api/services`,
 };
 
+/**
+ * deploy/metrics-store/collector.yaml, merged after the collector's or agent's own config in a
+ * stack with the metrics store: it points the metric exporter at the store's router.
+ */
+function metricsStoreOverlay(repoDir: string, configOptions: GeneratedConfigOptions): string[] {
+  return configOptions.metricsStore === true
+    ? ['--config', join(repoDir, 'deploy', 'metrics-store', 'collector.yaml')]
+    : [];
+}
+
+/** The router's OTLP URL, read only with {@link metricsStoreOverlay}'s file. */
+function metricsStoreEnv(ports: StackPorts): Record<string, string> {
+  return { METRICS_STORE_OTLP_URL: `http://${address(ports.storeRouterWrite)}/api/v1/otlp` };
+}
+
 /** The environment the single collector, the agent and the gateways share (their configs agree). */
 function collectorEnv(
   stateDir: string,
@@ -279,12 +328,13 @@ const collector: ComponentDefinition = {
   name: 'collector',
   binary: 'collector',
   ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
-  args: ({ repoDir, bearerToken }) => [
+  args: ({ repoDir, bearerToken, configOptions }) => [
     '--config',
     join(repoDir, 'otel-collector.yaml'),
     ...(bearerToken === undefined
       ? []
       : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
+    ...metricsStoreOverlay(repoDir, configOptions),
   ],
   env: ({ stateDir, ports, bearerToken }) => ({
     ...collectorEnv(stateDir, 'collector', {
@@ -294,11 +344,193 @@ const collector: ComponentDefinition = {
     }),
     OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
     PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
+    ...metricsStoreEnv(ports),
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
     ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
   }),
   readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
 };
+
+// --- The metrics store: Thanos Receive, Query and Rule (StartStackOptions.metricsStore) ---------
+
+/** Every store process's data lives under `<stateDir>/store/<name>`. */
+function storeDir(stateDir: string, name: string): string {
+  return join(stateDir, 'store', name);
+}
+
+/** The ingester gRPC addresses the router writes to and the query reads from. */
+function ingesterGrpcAddresses(ports: StackPorts): string[] {
+  return [address(ports.storeIngester0Grpc), address(ports.storeIngester1Grpc)];
+}
+
+/**
+ * The Thanos Receive flags every receiver shares: its listeners, and the same out-of-order window
+ * as deploy/prometheus/prometheus.yml (late points from an SDK's spool are accepted for a day).
+ */
+function receiveListenArgs(write: number, http: number, grpc: number, capnp: number): string[] {
+  return [
+    'receive',
+    `--remote-write.address=${address(write)}`,
+    `--http-address=${address(http)}`,
+    `--grpc-address=${address(grpc)}`,
+    `--receive.capnproto-address=${address(capnp)}`,
+  ];
+}
+
+/**
+ * One ingester: a TSDB (with its write-ahead log) under the state directory that the router writes
+ * to over gRPC; `receive_replica` tells its copy apart from the other ingester's, and Thanos Query
+ * removes that label when it merges the two (deduplication).
+ */
+function storeIngester(index: 0 | 1): ComponentDefinition {
+  const name = index === 0 ? 'store-ingester-0' : 'store-ingester-1';
+  const portsOf = (ports: StackPorts): [number, number, number, number] =>
+    index === 0
+      ? [
+          ports.storeIngester0Write,
+          ports.storeIngester0Http,
+          ports.storeIngester0Grpc,
+          ports.storeIngester0Capnp,
+        ]
+      : [
+          ports.storeIngester1Write,
+          ports.storeIngester1Http,
+          ports.storeIngester1Grpc,
+          ports.storeIngester1Capnp,
+        ];
+  return {
+    name,
+    binary: 'thanos',
+    ports:
+      index === 0
+        ? ['storeIngester0Write', 'storeIngester0Http', 'storeIngester0Grpc', 'storeIngester0Capnp']
+        : [
+            'storeIngester1Write',
+            'storeIngester1Http',
+            'storeIngester1Grpc',
+            'storeIngester1Capnp',
+          ],
+    async prepare({ stateDir }) {
+      await mkdir(storeDir(stateDir, name), { recursive: true });
+    },
+    args: ({ stateDir, ports }) => {
+      const [write, http, grpc, capnp] = portsOf(ports);
+      return [
+        ...receiveListenArgs(write, http, grpc, capnp),
+        // A local endpoint and no hashring: an ingester only.
+        `--receive.local-endpoint=${address(grpc)}`,
+        `--tsdb.path=${storeDir(stateDir, name)}`,
+        '--tsdb.retention=15d',
+        '--tsdb.out-of-order.time-window=24h',
+        `--label=receive_replica="${index}"`,
+      ];
+    },
+    env: () => ({}),
+    readyUrl: ({ ports }) => `http://${address(portsOf(ports)[1])}/-/ready`,
+  };
+}
+
+/**
+ * The router: takes the collector's OTLP (and remote write), and writes each series to both
+ * ingesters of the hashring (replication factor 2). With factor 2 Thanos answers once one replica
+ * has stored the samples, so writes go on while one ingester is down; the other one has every
+ * sample written meanwhile. It keeps no data of its own.
+ */
+const storeRouter: ComponentDefinition = {
+  name: 'store-router',
+  binary: 'thanos',
+  ports: ['storeRouterWrite', 'storeRouterHttp', 'storeRouterGrpc', 'storeRouterCapnp'],
+  async prepare({ stateDir, ports }) {
+    const dir = storeDir(stateDir, 'router');
+    await mkdir(dir, { recursive: true });
+    const hashrings = [{ hashring: 'default', endpoints: ingesterGrpcAddresses(ports) }];
+    await writeFile(join(dir, 'hashrings.json'), `${JSON.stringify(hashrings, null, 2)}\n`);
+  },
+  args: ({ stateDir, ports }) => [
+    ...receiveListenArgs(
+      ports.storeRouterWrite,
+      ports.storeRouterHttp,
+      ports.storeRouterGrpc,
+      ports.storeRouterCapnp,
+    ),
+    `--receive.hashrings-file=${join(storeDir(stateDir, 'router'), 'hashrings.json')}`,
+    '--receive.replication-factor=2',
+    // Thanos requires a label on every receiver; a router stores nothing, so it appears nowhere.
+    '--label=receive_router="0"',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeRouterHttp)}/-/ready`,
+};
+
+/**
+ * The Prometheus query API over the store: reads both ingesters and the ruler (whose recorded
+ * series live in its own TSDB), and merges the ingesters' copies by dropping `receive_replica`.
+ */
+const storeQuery: ComponentDefinition = {
+  name: 'store-query',
+  binary: 'thanos',
+  ports: ['storeQueryHttp', 'storeQueryGrpc'],
+  args: ({ ports }) => [
+    'query',
+    `--http-address=${address(ports.storeQueryHttp)}`,
+    `--grpc-address=${address(ports.storeQueryGrpc)}`,
+    ...[...ingesterGrpcAddresses(ports), address(ports.storeRuleGrpc)].map(
+      (endpoint) => `--endpoint=${endpoint}`,
+    ),
+    '--query.replica-label=receive_replica',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeQueryHttp)}/-/ready`,
+};
+
+/**
+ * Thanos Rule evaluates the stack's rule files on the store (through Thanos Query) and sends its
+ * alerts to the stack's Alertmanager. Its PromQL engine is older than Prometheus 3.16's, so it
+ * loads the rewrite of each file that {@link storeRuleVariant} makes when the stack starts: the
+ * same rules, without `anchored`, evaluated on the replicas that answer.
+ */
+const storeRule: ComponentDefinition = {
+  name: 'store-rule',
+  binary: 'thanos',
+  ports: ['storeRuleHttp', 'storeRuleGrpc'],
+  async prepare({ repoDir, stateDir, configOptions }) {
+    const rulesDir = configOptions.rulesDir ?? join(repoDir, 'deploy', 'prometheus', 'rules');
+    const sources = (await readdir(rulesDir))
+      .filter((file) => file.endsWith('.yml'))
+      .map((file) => join(rulesDir, file));
+    sources.push(...(configOptions.extraRuleFiles ?? []));
+    const dir = join(storeDir(stateDir, 'rule'), 'rules');
+    await mkdir(join(storeDir(stateDir, 'rule'), 'data'), { recursive: true });
+    await mkdir(dir, { recursive: true });
+    for (const [index, source] of sources.entries()) {
+      const text = storeRuleVariant(await readFile(source, 'utf8'), {
+        partialResponseStrategy: 'warn',
+      });
+      await writeFile(join(dir, `${index}-${basename(source)}`), text);
+    }
+  },
+  args: ({ stateDir, ports, configOptions }) => [
+    'rule',
+    `--http-address=${address(ports.storeRuleHttp)}`,
+    `--grpc-address=${address(ports.storeRuleGrpc)}`,
+    `--data-dir=${join(storeDir(stateDir, 'rule'), 'data')}`,
+    `--rule-file=${join(storeDir(stateDir, 'rule'), 'rules', '*.yml')}`,
+    `--query=http://${address(ports.storeQueryHttp)}`,
+    `--alertmanagers.url=http://${address(ports.alertmanager)}`,
+    `--eval-interval=${checkDuration('evaluationInterval', configOptions.evaluationInterval ?? '15s')}`,
+    '--label=ruler="store-rule"',
+  ],
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${address(ports.storeRuleHttp)}/-/ready`,
+};
+
+const METRICS_STORE_COMPONENTS: readonly ComponentDefinition[] = [
+  storeIngester(0),
+  storeIngester(1),
+  storeRouter,
+  storeRule,
+  storeQuery,
+];
 
 /**
  * The gateway stack's agent: the collector's place and ports (OTLP in, health, own metrics
@@ -309,7 +541,7 @@ const agent: ComponentDefinition = {
   name: 'agent',
   binary: 'collector',
   ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
-  args: ({ repoDir, bearerToken }) => [
+  args: ({ repoDir, bearerToken, configOptions }) => [
     '--config',
     join(repoDir, 'deploy', 'gateway', 'agent.yaml'),
     '--config',
@@ -317,8 +549,10 @@ const agent: ComponentDefinition = {
     ...(bearerToken === undefined
       ? []
       : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
+    ...metricsStoreOverlay(repoDir, configOptions),
   ],
   env: ({ stateDir, ports, bearerToken }) => ({
+    ...metricsStoreEnv(ports),
     ...collectorEnv(stateDir, 'agent', {
       otlpGrpc: ports.otlpGrpc,
       health: ports.collectorHealth,
@@ -390,21 +624,23 @@ function gateway(
 
 /**
  * The stack's processes in start order: Alertmanager first, so Prometheus's first alerts find it;
- * the collector last, so its exporters find Prometheus and Jaeger listening. With `gateway` set,
- * the two gateways and then the agent take the collector's place.
+ * the metrics store next when it runs (ingesters before the router that writes to them, the ruler
+ * before the query that reads its recorded series); the collector last, so its exporters find
+ * Prometheus (or the store) and Jaeger listening. With `gateway` set, the two gateways and then
+ * the agent take the collector's place.
  */
-export function stackComponents(
-  gatewayOptions: GatewayOptions | undefined,
-): readonly ComponentDefinition[] {
-  if (gatewayOptions === undefined) {
-    return [alertmanager, prometheus, jaeger, collector];
-  }
-  return [
-    alertmanager,
-    prometheus,
-    jaeger,
-    gateway('gateway-1', ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']),
-    gateway('gateway-2', ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry']),
-    agent,
-  ];
+export function stackComponents(options: {
+  gateway?: GatewayOptions | undefined;
+  metricsStore?: boolean | undefined;
+}): readonly ComponentDefinition[] {
+  const store = options.metricsStore === true ? METRICS_STORE_COMPONENTS : [];
+  const ingest =
+    options.gateway === undefined
+      ? [collector]
+      : [
+          gateway('gateway-1', ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']),
+          gateway('gateway-2', ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry']),
+          agent,
+        ];
+  return [alertmanager, prometheus, jaeger, ...store, ...ingest];
 }

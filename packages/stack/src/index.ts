@@ -7,6 +7,8 @@ export {
 } from './stack.js';
 export { stackPortsFrom } from './components.js';
 export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
+export { storeRuleVariant } from './store-rules.js';
+export type { StoreRuleVariantOptions } from './store-rules.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
   GatewayOptions,

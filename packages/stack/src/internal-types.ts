@@ -43,6 +43,7 @@ export type GeneratedConfigOptions = Pick<
   | 'evaluationInterval'
   | 'rulesDir'
   | 'extraRuleFiles'
+  | 'metricsStore'
 >;
 
 /**
@@ -78,4 +79,6 @@ export interface StackStateFile {
   components: StackComponentState[];
   /** The gateway stack's options; absent for the single-collector stack. */
   gateway?: GatewayOptions;
+  /** Whether the metrics store runs (absent in files written before it existed: false). */
+  metricsStore?: boolean;
 }

@@ -44,9 +44,15 @@ export function defaultStateDir(): string {
   return defaultStackStateDir();
 }
 
-/** Endpoints of a stack listening on `ports`. */
-export function stackEndpoints(ports: StackPorts): StackEndpoints {
+/** Endpoints of a stack listening on `ports`, with or without the metrics store. */
+export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEndpoints {
   return {
+    ...(metricsStore
+      ? {
+          storeQuery: `http://${STACK_HOST}:${ports.storeQueryHttp}`,
+          storeRule: `http://${STACK_HOST}:${ports.storeRuleHttp}`,
+        }
+      : {}),
     otlpHttp: `http://${STACK_HOST}:${ports.otlpHttp}`,
     otlpGrpc: `${STACK_HOST}:${ports.otlpGrpc}`,
     prometheus: `http://${STACK_HOST}:${ports.prometheus}`,
@@ -236,8 +242,11 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
 
   // Checked before anything starts, so a bad option fails fast.
   tailSamplingEnv(options.gateway);
-  const definitions = stackComponents(options.gateway);
-  const binaries = await resolveStackBinaries(repoDir, options.binaries);
+  const metricsStore = options.metricsStore === true;
+  const definitions = stackComponents({ gateway: options.gateway, metricsStore });
+  const binaries = await resolveStackBinaries(repoDir, options.binaries, process.env, {
+    metricsStore,
+  });
   await checkPorts(ports, definitions);
   await mkdir(join(stateDir, 'logs'), { recursive: true });
 
@@ -255,6 +264,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       evaluationInterval: options.evaluationInterval,
       rulesDir: options.rulesDir === undefined ? undefined : resolve(options.rulesDir),
       extraRuleFiles: options.extraRuleFiles?.map((file) => resolve(file)),
+      metricsStore,
     },
   };
   const state: StackStateFile = {
@@ -263,6 +273,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     ports,
     components: [],
     ...(options.gateway === undefined ? {} : { gateway: { ...options.gateway } }),
+    ...(metricsStore ? { metricsStore } : {}),
   };
   try {
     for (const definition of definitions) {
@@ -284,7 +295,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   return {
     stateDir,
     ports,
-    endpoints: stackEndpoints(ports),
+    endpoints: stackEndpoints(ports, metricsStore),
     components: state.components.map((component) => ({ ...component })),
     stop: () => stopStack(stateDir),
   };
@@ -315,7 +326,10 @@ export async function restartStackComponent(
   const state = await readState(directory);
   const index = state?.components.findIndex((component) => component.name === name) ?? -1;
   const recorded = state?.components[index];
-  const definition = stackComponents(state?.gateway).find((candidate) => candidate.name === name);
+  const definition = stackComponents({
+    gateway: state?.gateway,
+    metricsStore: state?.metricsStore,
+  }).find((candidate) => candidate.name === name);
   if (state === undefined || recorded === undefined || definition === undefined) {
     throw new Error(`no ${name} is recorded in ${directory}; start the stack first`);
   }
@@ -391,7 +405,7 @@ export async function stackStatus(stateDir: string): Promise<StackStatus> {
     stateDir: directory,
     recorded: true,
     ports: state.ports,
-    endpoints: stackEndpoints(state.ports),
+    endpoints: stackEndpoints(state.ports, state.metricsStore === true),
     components,
   };
 }

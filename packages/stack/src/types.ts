@@ -6,10 +6,22 @@
 /**
  * Names of the stack's components, in the order they start: `collector` in the single-collector
  * stack; `gateway-1`, `gateway-2` and `agent` in its place in the gateway stack
- * ({@link StartStackOptions.gateway}).
+ * ({@link StartStackOptions.gateway}); the metrics store's Thanos processes before them with
+ * {@link StartStackOptions.metricsStore}.
  */
 export type StackComponentName =
-  'alertmanager' | 'prometheus' | 'jaeger' | 'collector' | 'gateway-1' | 'gateway-2' | 'agent';
+  | 'alertmanager'
+  | 'prometheus'
+  | 'jaeger'
+  | 'collector'
+  | 'gateway-1'
+  | 'gateway-2'
+  | 'agent'
+  | 'store-ingester-0'
+  | 'store-ingester-1'
+  | 'store-router'
+  | 'store-query'
+  | 'store-rule';
 
 /**
  * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
@@ -55,6 +67,33 @@ export interface StackPorts {
   gateway2Health: number;
   /** Second gateway's own metrics (otelcol_*) (gateway stack only). Default 8890. */
   gateway2Telemetry: number;
+  /**
+   * The metrics store's ports, used only with {@link StartStackOptions.metricsStore}. The router's
+   * write port takes remote write (`/api/v1/receive`) and OTLP (`/api/v1/otlp`): the collector
+   * sends metrics there. Defaults 10901 to 10916 in this order.
+   */
+  storeRouterWrite: number;
+  storeRouterHttp: number;
+  storeRouterGrpc: number;
+  storeIngester0Write: number;
+  storeIngester0Http: number;
+  storeIngester0Grpc: number;
+  storeIngester1Write: number;
+  storeIngester1Http: number;
+  storeIngester1Grpc: number;
+  /** Thanos Query's HTTP API: the Prometheus query API over the store (`tasklens stats`). */
+  storeQueryHttp: number;
+  storeQueryGrpc: number;
+  /** Thanos Rule's HTTP API (`/api/v1/rules`, `/api/v1/alerts`). */
+  storeRuleHttp: number;
+  storeRuleGrpc: number;
+  /**
+   * Each receiver's Cap'n Proto replication listener, which Thanos Receive always opens (the
+   * stack replicates over gRPC). Defaults 10914 to 10916.
+   */
+  storeRouterCapnp: number;
+  storeIngester0Capnp: number;
+  storeIngester1Capnp: number;
 }
 
 /**
@@ -83,6 +122,8 @@ export interface StackBinaries {
   prometheus: string;
   /** Alertmanager (Debian's package prometheus-alertmanager). */
   alertmanager: string;
+  /** Thanos, built from its Go module: needed only with {@link StartStackOptions.metricsStore}. */
+  thanos: string;
 }
 
 /** Options of {@link startStack}. Every field is optional. */
@@ -146,11 +187,19 @@ export interface StartStackOptions {
   /**
    * When set, the stack is scaled out on loopback as the README's "Scaling out" describes: an
    * agent collector (deploy/gateway/agent.yaml with the static resolver) takes OTLP on the
-   * collector's ports, sends metrics to Prometheus and routes traces by trace id to two gateway
+   * collector's ports, sends metrics to Prometheus (or the metrics store) and routes traces by trace id to two gateway
    * collectors (deploy/gateway/gateway.yaml), which tail-sample them and send what they keep to
    * Jaeger. This is `tasklens stack up --gateway`. Default: one collector (otel-collector.yaml).
    */
   gateway?: GatewayOptions;
+  /**
+   * Also run the metrics store and send task metrics there instead of Prometheus: two Thanos
+   * Receive ingesters behind a router that writes every sample to both (replication factor 2), a
+   * Thanos Query over them (the Prometheus query API, {@link StackEndpoints.storeQuery}) and a
+   * Thanos Rule that evaluates the stack's rules on it and sends alerts to the stack's
+   * Alertmanager. Prometheus keeps scraping the pipeline's own metrics. Default false.
+   */
+  metricsStore?: boolean;
 }
 
 /**
@@ -189,6 +238,13 @@ export interface StackEndpoints {
   collectorHealth: string;
   /** Base URL of Alertmanager's web and API, e.g. `http://127.0.0.1:9093`. */
   alertmanager: string;
+  /**
+   * Base URL of the metrics store's Prometheus query API (Thanos Query), e.g.
+   * `http://127.0.0.1:10910`; present when the stack runs the store.
+   */
+  storeQuery?: string;
+  /** Base URL of the metrics store's ruler (Thanos Rule); present when the stack runs the store. */
+  storeRule?: string;
 }
 
 /** A stack that {@link startStack} started and that is ready. */

@@ -11,6 +11,7 @@ import {
   stackPortsFrom,
   tailSamplingEnv,
 } from '../src/components.js';
+import type { StackPorts } from '../src/types.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -144,13 +145,13 @@ describe('the gateway stack', () => {
   const context = { stateDir: '/state', ports: stackPortsFrom(30000), bearerToken: undefined };
 
   it('puts two gateways and an agent in the collector place, on their own ports', () => {
-    expect(stackComponents(undefined).map((component) => component.name)).toEqual([
+    expect(stackComponents({}).map((component) => component.name)).toEqual([
       'alertmanager',
       'prometheus',
       'jaeger',
       'collector',
     ]);
-    const components = stackComponents({ samplingPercentage: 1 });
+    const components = stackComponents({ gateway: { samplingPercentage: 1 } });
     expect(components.map((component) => component.name)).toEqual([
       'alertmanager',
       'prometheus',
@@ -194,5 +195,101 @@ describe('the gateway stack', () => {
     expect(() => tailSamplingEnv({ samplingPercentage: 101 })).toThrow('samplingPercentage');
     expect(() => tailSamplingEnv({ slowAttemptMs: 1.5 })).toThrow('slowAttemptMs');
     expect(() => tailSamplingEnv({ decisionWait: 'soon' })).toThrow('decisionWait');
+  });
+});
+
+describe('the metrics store components', () => {
+  const ports = stackPortsFrom(30000);
+  const context = {
+    repoDir: '/repo',
+    stateDir: '/state',
+    ports,
+    binaries: {
+      collector: 'c',
+      jaeger: 'j',
+      prometheus: 'p',
+      alertmanager: 'a',
+      thanos: 't',
+    },
+    bearerToken: undefined,
+    gateway: undefined,
+    configOptions: { metricsStore: true },
+  };
+
+  it('run only in a stack that asks for them, with every port of their own', () => {
+    const plain = stackComponents({}).map((component) => component.name);
+    expect(plain).toEqual(['alertmanager', 'prometheus', 'jaeger', 'collector']);
+    const store = stackComponents({ metricsStore: true });
+    expect(store.map((component) => component.name)).toEqual([
+      'alertmanager',
+      'prometheus',
+      'jaeger',
+      'store-ingester-0',
+      'store-ingester-1',
+      'store-router',
+      'store-rule',
+      'store-query',
+      'collector',
+    ]);
+    const used = store.flatMap((component) => component.ports.map((name) => ports[name]));
+    expect(new Set(used).size).toBe(used.length);
+    const all = (Object.keys(ports) as (keyof StackPorts)[]).map((name) => ports[name]);
+    expect(new Set(all).size).toBe(all.length);
+    expect(Math.max(...all)).toBe(30033);
+  });
+
+  it('replicate every series to both ingesters and merge the copies when reading', () => {
+    const args = (name: string): string[] =>
+      stackComponents({ metricsStore: true })
+        .find((component) => component.name === name)
+        ?.args(context) ?? [];
+    expect(args('store-router')).toContain('--receive.replication-factor=2');
+    expect(args('store-query')).toEqual(
+      expect.arrayContaining([
+        `--endpoint=127.0.0.1:${ports.storeIngester0Grpc}`,
+        `--endpoint=127.0.0.1:${ports.storeIngester1Grpc}`,
+        `--endpoint=127.0.0.1:${ports.storeRuleGrpc}`,
+        '--query.replica-label=receive_replica',
+      ]),
+    );
+    expect(args('store-ingester-1')).toContain('--label=receive_replica="1"');
+    expect(args('store-rule')).toContain(
+      `--alertmanagers.url=http://127.0.0.1:${ports.alertmanager}`,
+    );
+  });
+
+  it("with the gateways too, run before them and take the agent's metrics", () => {
+    const components = stackComponents({ gateway: {}, metricsStore: true });
+    expect(components.map((component) => component.name).slice(3)).toEqual([
+      'store-ingester-0',
+      'store-ingester-1',
+      'store-router',
+      'store-rule',
+      'store-query',
+      'gateway-1',
+      'gateway-2',
+      'agent',
+    ]);
+    const used = components.flatMap((component) => component.ports.map((name) => ports[name]));
+    expect(new Set(used).size).toBe(used.length);
+    const agent = components.find((component) => component.name === 'agent');
+    const agentContext = { ...context, gateway: {} };
+    expect(agent?.args(agentContext)).toContain('/repo/deploy/metrics-store/collector.yaml');
+    expect(agent?.env(agentContext).METRICS_STORE_OTLP_URL).toBe(
+      `http://127.0.0.1:${ports.storeRouterWrite}/api/v1/otlp`,
+    );
+  });
+
+  it('give the collector the store overlay only in a stack with the store', () => {
+    const collector = stackComponents({ metricsStore: true }).find(
+      (component) => component.name === 'collector',
+    );
+    expect(collector?.args(context)).toContain('/repo/deploy/metrics-store/collector.yaml');
+    expect(collector?.args({ ...context, configOptions: { metricsStore: false } })).not.toContain(
+      '/repo/deploy/metrics-store/collector.yaml',
+    );
+    expect(collector?.env(context).METRICS_STORE_OTLP_URL).toBe(
+      `http://127.0.0.1:${ports.storeRouterWrite}/api/v1/otlp`,
+    );
   });
 });

@@ -17,6 +17,7 @@ interface Versions {
   collector: { version: string; image: string; manifest: string };
   jaeger: { version: string; image: string };
   prometheus: { version: string; image: string };
+  thanos: { version: string; image: string };
   alertmanager: { version: string; image: string };
   grafana: { image: string };
   cassandra: { version: string; image: string };
@@ -59,8 +60,10 @@ describe('deploy versions', () => {
         versions.grafana.image,
         versions.cassandra.image,
         versions.redis.image,
+        versions.thanos.image,
       ]),
     );
+    expect(versions.thanos.image).toBe(`quay.io/thanos/thanos:v${versions.thanos.version}`);
     expect(versions.alertmanager.image).toBe(`prom/alertmanager:v${versions.alertmanager.version}`);
     expect(versions.collector.image).toBe(
       `otel/opentelemetry-collector-contrib:${versions.collector.version}`,
@@ -107,6 +110,13 @@ describe('deploy versions', () => {
         `version ${versions.prometheus.version}`,
       );
     }
+  });
+
+  it('the Thanos the metrics store runs natively is the version compose pins', async () => {
+    const { thanos } = await expectedBinaryPaths(repoDir);
+    const result = spawnSync(thanos, ['--version'], { encoding: 'utf8' });
+    expect(result.error, `${thanos}: ${SETUP_HINT}`).toBeUndefined();
+    expect(`${result.stdout}${result.stderr}`).toContain(`version ${versions.thanos.version}`);
   });
 
   it('demo/Dockerfile builds from the pinned Node image', () => {

@@ -15,8 +15,8 @@ import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 
 function usage(): string {
-  return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--gateway]
-                      [--json]
+  return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
+       tasklens stack up [--gateway] [--metrics-store]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -29,14 +29,14 @@ Commands:
            metrics and the collector's queues stay in the state directory for the next up
   status   show which components run and answer their health checks
   build    install Alertmanager (Debian package; needs root) and build the collector,
-           Jaeger and Prometheus with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
+           Jaeger, Prometheus and Thanos with Go into ~/.cache/tasklens ($TASKLENS_CACHE_DIR), once
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
-  --port-base N     up: listen on the eighteen ports N to N+17 instead of the defaults
+  --port-base N     up: listen on the ports N to N+33 instead of the defaults
                     (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
-                    Alertmanager N+11, gateways N+12 to N+17); down and status read the ports
-                    from the state directory
+                    Alertmanager N+11, gateways N+12 to N+17, metrics store N+18 to N+33);
+                    down and status read the ports from the state directory
   --gateway         up: the scaled-out shape on loopback: an agent collector on the OTLP ports
                     (metrics straight to Prometheus, traces by trace id to the gateways) and two
                     gateway collectors (OTLP/gRPC 4417 and 4427) that tail-sample whole traces
@@ -45,6 +45,11 @@ Options:
                     TAIL_SAMPLING_SLOW_ATTEMPT_MS and TAIL_SAMPLING_DECISION_WAIT in the
                     environment change them); task metrics stay exact, whatever is sampled:
                     the SDK records them in process and the agent sends them on unsampled
+                    (with --metrics-store, to the store)
+  --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
+                    Receive ingesters with replication factor 2 (router 10901), Thanos Query
+                    (the query API for \`tasklens stats --prometheus-url\`, 10910) and Thanos
+                    Rule (the same rules, alerts to Alertmanager)
   --json            print the result as JSON
   -h, --help        show this help
 
@@ -62,7 +67,7 @@ function formatStatus(status: StackStatus): string {
   }
   const lines = status.components.map(
     (component) =>
-      `${component.name.padEnd(12)} pid ${String(component.pid).padEnd(8)} ` +
+      `${component.name.padEnd(16)} pid ${String(component.pid).padEnd(8)} ` +
       `${component.running ? 'running' : 'stopped'}${component.ready ? ', ready' : ''}  ${component.logFile}`,
   );
   const endpoints = status.endpoints;
@@ -72,6 +77,9 @@ function formatStatus(status: StackStatus): string {
       `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
       `Alertmanager ${endpoints.alertmanager}`,
     );
+    if (endpoints.storeQuery !== undefined) {
+      lines.push(`Metrics store query ${endpoints.storeQuery}  rules ${endpoints.storeRule ?? ''}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -117,6 +125,7 @@ export async function stackCommand(
         'state-dir': { type: 'string' },
         'port-base': { type: 'string' },
         gateway: { type: 'boolean', default: false },
+        'metrics-store': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -156,9 +165,11 @@ export async function stackCommand(
       return 2;
     }
   }
-  if (values.gateway && action !== 'up') {
-    output.stderr('tasklens stack: --gateway applies to `up` only\n');
-    return 2;
+  for (const flag of ['gateway', 'metrics-store'] as const) {
+    if (values[flag] && action !== 'up') {
+      output.stderr(`tasklens stack: --${flag} applies to \`up\` only\n`);
+      return 2;
+    }
   }
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const print = (value: unknown, text: string): void => {
@@ -174,6 +185,7 @@ export async function stackCommand(
           ports,
           ...(values.gateway ? { gateway: {} } : {}),
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
+          ...(values['metrics-store'] ? { metricsStore: true } : {}),
         });
         print(
           { stateDir: stack.stateDir, ports: stack.ports, endpoints: stack.endpoints },
