@@ -54,6 +54,8 @@ describe('deploy/gateway', () => {
     expect(compose.services['otel-agent']?.command).toEqual([
       '--config=/etc/tasklens/gateway/agent.yaml',
       '--config=/etc/tasklens/gateway/resolver-static.yaml',
+      // The metrics store's overlay when asked for, else the resolver again (a no-op merge).
+      '--config=${TASKLENS_COLLECTOR_METRICS_CONFIG:-/etc/tasklens/gateway/resolver-static.yaml}',
     ]);
     for (const name of profiled) {
       expect(compose.services[name]?.volumes).toContain(
