@@ -5,7 +5,8 @@ export {
   restartStackComponent,
   defaultStateDir,
 } from './stack.js';
-export { stackPortsFrom } from './components.js';
+export { setGatewayDnsRecords, stackPortsFrom } from './components.js';
+export type { GatewayName } from './components.js';
 export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
