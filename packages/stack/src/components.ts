@@ -7,7 +7,7 @@ import type {
   ComponentRuntimeContext,
   GeneratedConfigOptions,
 } from './internal-types.js';
-import type { GatewayOptions, StackPorts } from './types.js';
+import type { GatewayName, GatewayOptions, StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
 export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
@@ -306,9 +306,6 @@ const collector: ComponentDefinition = {
   readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
 };
 
-/** The gateways' names. */
-export type GatewayName = 'gateway-1' | 'gateway-2';
-
 /**
  * With the DNS resolver, each gateway listens on a loopback address of its own (Linux routes all
  * of 127.0.0.0/8 to lo), every port on it, and both take OTLP on the port `gateway1OtlpGrpc`:
@@ -351,6 +348,12 @@ export function gatewayHosts(gateways: readonly GatewayName[]): string {
  * to `gateways` only, as an orchestrator's DNS does when a gateway dies or comes back. The file
  * is rewritten in place: the agent sees it through a bind mount, which follows the inode. The
  * agent's resolver reads it again within its interval plus Go's five-second hosts cache.
+ *
+ * @example
+ * ```ts
+ * process.kill(gateway2Pid, 'SIGKILL');
+ * await setGatewayDnsRecords(stack.stateDir, ['gateway-1']);
+ * ```
  */
 export async function setGatewayDnsRecords(
   stateDir: string,

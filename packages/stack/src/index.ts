@@ -6,10 +6,10 @@ export {
   defaultStateDir,
 } from './stack.js';
 export { setGatewayDnsRecords, stackPortsFrom } from './components.js';
-export type { GatewayName } from './components.js';
 export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
+  GatewayName,
   GatewayOptions,
   RestartComponentOptions,
   RunningStack,

@@ -57,6 +57,9 @@ export interface StackPorts {
   gateway2Telemetry: number;
 }
 
+/** The gateway stack's gateways. */
+export type GatewayName = 'gateway-1' | 'gateway-2';
+
 /**
  * The gateway stack: tail sampling of its gateways (deploy/gateway/gateway.yaml; every trace with
  * a failed attempt is kept whatever these say) and how the agent finds them.
