@@ -8,7 +8,9 @@
  *      every trace with a failed attempt is in Jaeger and complete, successes are kept at
  *      1 % ± 0.5 %, each trace went through one gateway, and Prometheus counts every attempt.
  *   2. One gateway killed with SIGKILL mid-run and started again by its supervisor: traces lost,
- *      incomplete, split or duplicated are counted and printed (RELIABILITY.md records them).
+ *      incomplete, split or duplicated are counted and printed (RELIABILITY.md records them),
+ *      once with the static resolver and once with the DNS resolver, where the gateways listen
+ *      on 127.0.0.2 and 127.0.0.3 and the agent reads a hosts file of its own (run as root).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -17,8 +19,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { restartStackComponent, startStack } from '@tasklens/stack';
-import type { GatewayOptions, RunningStack } from '@tasklens/stack';
+import { restartStackComponent, setGatewayDnsRecords, startStack } from '@tasklens/stack';
+import type { GatewayOptions, RunningStack, StackPorts } from '@tasklens/stack';
 import { eventually, requireRedis } from '@tasklens/test-utils';
 import {
   countedAttempts,
@@ -33,6 +35,7 @@ import { testStackPorts } from './support/test-ports.js';
 // Below the ephemeral port range, apart from the other test files' stacks (22400-22599).
 const SAMPLING_PORTS = testStackPorts(22400);
 const KILL_PORTS = testStackPorts(22500);
+const KILL_DNS_PORTS = testStackPorts(22560);
 
 let stack: RunningStack | undefined;
 let stateDir: string | undefined;
@@ -45,7 +48,7 @@ afterEach(async () => {
 });
 
 async function startGatewayStack(
-  ports: typeof SAMPLING_PORTS,
+  ports: StackPorts,
   gateway: GatewayOptions,
 ): Promise<RunningStack> {
   stateDir = await mkdtemp(join(tmpdir(), 'tasklens-gateway-'));
@@ -70,6 +73,147 @@ async function expectAttemptsCounted(
   ).catch((error: unknown) => {
     throw new Error(`${String(error)}; counted ${counted}`);
   });
+}
+
+interface KillClasses {
+  complete: string[];
+  lost: string[];
+  incomplete: string[];
+  split: string[];
+  duplicated: string[];
+}
+
+// What gateway-2 holds in its sampler when killed: about decision_wait (5 s) of its half of the
+// traces at 250/s, with a margin.
+const HELD_IN_MEMORY = Math.ceil(250 * 5 * 0.5 * 1.5);
+
+/** The agent's load_balancing ring size (its own metrics), or undefined before it resolved. */
+async function backendsInRing(ports: StackPorts): Promise<number | undefined> {
+  const response = await fetch(`http://127.0.0.1:${ports.collectorTelemetry}/metrics`);
+  const text = await response.text();
+  const line = text.split('\n').find((row) => row.startsWith('otelcol_loadbalancer_num_backends'));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+/**
+ * 4 000 tasks at 250/s, all sampled; 5 s in, gateway-2 is killed with SIGKILL and started again
+ * 10 s later. With the DNS resolver, the name stops resolving to gateway-2 at the kill and
+ * resolves to it again once it is back, as an orchestrator's DNS would; the restart then also
+ * waits until the agent has taken gateway-2 out of its ring. Waits until Jaeger stops
+ * changing, classifies every task's trace, and prints the counts.
+ */
+async function killRun(
+  ports: StackPorts,
+  resolver: 'static' | 'dns',
+): Promise<{ classes: KillClasses; result: TaskRun }> {
+  await requireRedis();
+  const run = randomBytes(4).toString('hex');
+  const queue = `gateway-kill-${run}`;
+  const service = `gateway-kill-${run}`;
+  const decisionWait = '5s';
+  const running = await startGatewayStack(ports, {
+    samplingPercentage: 100,
+    decisionWait,
+    resolver,
+  });
+  const downMs = 10_000;
+  let killedAt = 0;
+  let restartedAt = 0;
+  let leftRingAfterMs: number | undefined;
+  const result = await runTasks(running, {
+    queue,
+    service,
+    count: 4_000,
+    rate: 250,
+    workers: 4,
+    slowEvery: 0,
+    slowMs: 0,
+    midRun: {
+      afterMs: 5_000,
+      action: async () => {
+        const gateway = running.components.find((component) => component.name === 'gateway-2');
+        if (gateway === undefined) throw new Error('no gateway-2 in the stack');
+        process.kill(gateway.pid, 'SIGKILL');
+        killedAt = Date.now();
+        if (resolver === 'dns') {
+          await setGatewayDnsRecords(running.stateDir, ['gateway-1']);
+          // Down at least downMs, and until the agent has taken gateway-2 out of its ring.
+          await eventually(
+            "gateway-2 leaves the agent's ring",
+            async () => ((await backendsInRing(ports)) === 1 ? true : undefined),
+            30_000,
+          );
+          leftRingAfterMs = Date.now() - killedAt;
+        }
+        await sleep(Math.max(0, killedAt + downMs - Date.now()));
+        await restartStackComponent(running.stateDir, 'gateway-2');
+        restartedAt = Date.now();
+        if (resolver === 'dns')
+          await setGatewayDnsRecords(running.stateDir, ['gateway-1', 'gateway-2']);
+      },
+    },
+  });
+  await expectAttemptsCounted(running.endpoints.prometheus, queue, result.attempts);
+
+  // Everything sampled: each task's trace should be whole in Jaeger, through one gateway.
+  const classify = async (): Promise<KillClasses> => {
+    const classes: KillClasses = {
+      complete: [],
+      lost: [],
+      incomplete: [],
+      split: [],
+      duplicated: [],
+    };
+    for (const task of result.tasks) {
+      const stored = await getTrace(running.endpoints.jaegerQuery, task.traceId);
+      if (stored === undefined) classes.lost.push(task.traceId);
+      else if (stored.gateways.length > 1) classes.split.push(task.traceId);
+      else if (stored.spans !== stored.distinctSpans) classes.duplicated.push(task.traceId);
+      else if (isComplete(task, stored)) classes.complete.push(task.traceId);
+      else classes.incomplete.push(task.traceId);
+    }
+    return classes;
+  };
+  let classes = await classify();
+  let previous = -1;
+  // Until Jaeger stops changing: the agent delivers what waited for gateway-2, which decides it.
+  await eventually(
+    'Jaeger settles after the restart',
+    async () => {
+      await sleep(5_000);
+      classes = await classify();
+      const settled = classes.complete.length === previous;
+      previous = classes.complete.length;
+      return settled ? true : undefined;
+    },
+    90_000,
+  );
+  const count = (name: keyof KillClasses): number => classes[name].length;
+  // The producer adds job `index` about index / 250 s after it starts; the kill is at 5 s.
+  const lostIndexes = result.tasks
+    .filter((task) => classes.lost.includes(task.traceId))
+    .map((task) => task.index);
+  const enqueuedAround = (index: number | undefined): string =>
+    index === undefined ? '-' : `${(index / 250 - 5).toFixed(1)} s`;
+  console.log(
+    [
+      `gateway kill run: ${result.tasks.length} tasks at 250/s, gateway-2 killed -9 at ` +
+        `${new Date(killedAt).toISOString()}, down ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
+        `${resolver} resolver, decision_wait ${decisionWait}, 100 % sampling`,
+      `  complete ${count('complete')}, lost ${count('lost')}, incomplete ${count('incomplete')}, ` +
+        `split ${count('split')}, duplicated ${count('duplicated')}`,
+      `  lost traces were enqueued from ${enqueuedAround(lostIndexes[0])} to ` +
+        `${enqueuedAround(lostIndexes.at(-1))} relative to the kill`,
+      ...(leftRingAfterMs === undefined
+        ? []
+        : [
+            `  gateway-2 left the agent's ring ${(leftRingAfterMs / 1000).toFixed(1)} s ` +
+              'after it left DNS',
+          ]),
+      `  Prometheus attempts: ${result.attempts} (exact)`,
+    ].join('\n'),
+  );
+  return { classes, result };
 }
 
 const hasFailedAttempt = (task: TaskRecord): boolean =>
@@ -172,104 +316,27 @@ describe('gateway stack: agent → two tail-sampling gateways → Jaeger', () =>
     expect(kept.size).toBe(failedTasks.length + slowTasks.length + keptSuccesses.length);
   }, 240_000);
 
-  it('counts the traces lost or split when a gateway is killed -9 mid-run', async () => {
-    await requireRedis();
-    const run = randomBytes(4).toString('hex');
-    const queue = `gateway-kill-${run}`;
-    const service = `gateway-kill-${run}`;
-    const decisionWait = '5s';
-    const running = await startGatewayStack(KILL_PORTS, {
-      samplingPercentage: 100,
-      decisionWait,
-    });
-    const downMs = 10_000;
-    let killedAt = 0;
-    let restartedAt = 0;
-    const result = await runTasks(running, {
-      queue,
-      service,
-      count: 4_000,
-      rate: 250,
-      workers: 4,
-      slowEvery: 0,
-      slowMs: 0,
-      midRun: {
-        afterMs: 5_000,
-        action: async () => {
-          const gateway = running.components.find((component) => component.name === 'gateway-2');
-          if (gateway === undefined) throw new Error('no gateway-2 in the stack');
-          process.kill(gateway.pid, 'SIGKILL');
-          killedAt = Date.now();
-          await sleep(downMs);
-          await restartStackComponent(running.stateDir, 'gateway-2');
-          restartedAt = Date.now();
-        },
-      },
-    });
-    await expectAttemptsCounted(running.endpoints.prometheus, queue, result.attempts);
-
-    // Everything sampled: each task's trace should be whole in Jaeger, through one gateway.
-    const classify = async (): Promise<Record<string, string[]>> => {
-      const classes: Record<string, string[]> = {
-        complete: [],
-        lost: [],
-        incomplete: [],
-        split: [],
-        duplicated: [],
-      };
-      for (const task of result.tasks) {
-        const stored = await getTrace(running.endpoints.jaegerQuery, task.traceId);
-        if (stored === undefined) classes.lost?.push(task.traceId);
-        else if (stored.gateways.length > 1) classes.split?.push(task.traceId);
-        else if (stored.spans !== stored.distinctSpans) classes.duplicated?.push(task.traceId);
-        else if (isComplete(task, stored)) classes.complete?.push(task.traceId);
-        else classes.incomplete?.push(task.traceId);
-      }
-      return classes;
-    };
-    let classes: Record<string, string[]> = {};
-    let previous = -1;
-    // Until Jaeger stops changing: the agent delivers what waited for gateway-2, which decides it.
-    await eventually(
-      'Jaeger settles after the restart',
-      async () => {
-        await sleep(5_000);
-        classes = await classify();
-        const complete = classes.complete?.length ?? 0;
-        const settled = complete === previous;
-        previous = complete;
-        return settled ? true : undefined;
-      },
-      90_000,
-    );
-    const count = (name: string): number => classes[name]?.length ?? 0;
-    // The producer adds job `index` about index / 250 s after it starts; the kill is at 5 s.
-    const lostIndexes = result.tasks
-      .filter((task) => classes.lost?.includes(task.traceId) === true)
-      .map((task) => task.index);
-    const enqueuedAround = (index: number | undefined): string =>
-      index === undefined ? '-' : `${(index / 250 - 5).toFixed(1)} s`;
-    console.log(
-      [
-        `gateway kill run: ${result.tasks.length} tasks at 250/s, gateway-2 killed -9 at ` +
-          `${new Date(killedAt).toISOString()}, down ${((restartedAt - killedAt) / 1000).toFixed(1)} s, ` +
-          `static resolver, decision_wait ${decisionWait}, 100 % sampling`,
-        `  complete ${count('complete')}, lost ${count('lost')}, incomplete ${count('incomplete')}, ` +
-          `split ${count('split')}, duplicated ${count('duplicated')}`,
-        `  lost traces were enqueued from ${enqueuedAround(lostIndexes[0])} to ` +
-          `${enqueuedAround(lostIndexes.at(-1))} relative to the kill`,
-        `  Prometheus attempts: ${result.attempts} (exact)`,
-      ].join('\n'),
-    );
-
+  it('counts the traces lost or split when a gateway is killed -9 mid-run (static resolver)', async () => {
+    const { classes, result } = await killRun(KILL_PORTS, 'static');
+    const count = (name: keyof KillClasses): number => classes[name].length;
     // The static resolver never moves a trace id: no trace is split between the gateways.
     expect(count('split')).toBe(0);
     // What gateway-2 held in memory (about decision_wait of its half of the traces) may be lost;
     // what the agent held in its persistent queue while gateway-2 was down is not.
-    const heldInMemory = Math.ceil(250 * 5 * 0.5 * 1.5);
-    expect(count('lost') + count('incomplete')).toBeLessThanOrEqual(heldInMemory);
+    expect(count('lost') + count('incomplete')).toBeLessThanOrEqual(HELD_IN_MEMORY);
     expect(count('complete')).toBeGreaterThan(
-      result.tasks.length - heldInMemory - count('duplicated'),
+      result.tasks.length - HELD_IN_MEMORY - count('duplicated'),
+    );
+  }, 240_000);
+
+  it('counts the traces lost or split when a gateway is killed -9 mid-run (DNS resolver)', async () => {
+    const { classes, result } = await killRun(KILL_DNS_PORTS, 'dns');
+    const count = (name: keyof KillClasses): number => classes[name].length;
+    // gateway-2 left the agent's ring (killRun waits for it). The same memory is lost with it;
+    // the rest was delivered, through one gateway or, for traces in flight at a ring change, two.
+    expect(count('lost') + count('incomplete')).toBeLessThanOrEqual(HELD_IN_MEMORY);
+    expect(count('complete')).toBeGreaterThan(
+      result.tasks.length - HELD_IN_MEMORY - count('duplicated') - count('split'),
     );
   }, 240_000);
 });

@@ -53,6 +53,11 @@ describe('tasklens stack (arguments)', () => {
   it.each([
     [['status', '--port-base', '22300'], '--port-base applies to `up` only'],
     [['down', '--gateway'], '--gateway applies to `up` only'],
+    [['up', '--gateway-resolver', 'dns'], '--gateway-resolver applies to `up --gateway` only'],
+    [
+      ['up', '--gateway', '--gateway-resolver', 'consul'],
+      '--gateway-resolver must be static or dns, got "consul"',
+    ],
     [['up', '--port-base', 'x'], '--port-base: the port base must be an integer'],
     [['up', '--port-base', '65530'], '--port-base: the port base must be an integer'],
   ])('rejects %j with exit code 2 before starting anything', async (argv, message) => {

@@ -1,9 +1,14 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
-import type { ComponentDefinition, GeneratedConfigOptions } from './internal-types.js';
+import type {
+  ComponentContext,
+  ComponentDefinition,
+  ComponentRuntimeContext,
+  GeneratedConfigOptions,
+} from './internal-types.js';
 import { storeRuleVariant } from './store-rules.js';
-import type { GatewayOptions, StackPorts } from './types.js';
+import type { GatewayName, GatewayOptions, StackPorts } from './types.js';
 
 /** Default loopback ports; see {@link StackPorts} for what each one is. */
 export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
@@ -313,11 +318,12 @@ function collectorEnv(
   stateDir: string,
   directory: string,
   endpoints: { otlpGrpc: number; health: number; telemetry: number },
+  host = STACK_HOST,
 ): Record<string, string> {
   return {
-    OTLP_GRPC_ENDPOINT: address(endpoints.otlpGrpc),
-    COLLECTOR_HEALTH_ENDPOINT: address(endpoints.health),
-    COLLECTOR_TELEMETRY_HOST: STACK_HOST,
+    OTLP_GRPC_ENDPOINT: `${host}:${endpoints.otlpGrpc}`,
+    COLLECTOR_HEALTH_ENDPOINT: `${host}:${endpoints.health}`,
+    COLLECTOR_TELEMETRY_HOST: host,
     COLLECTOR_TELEMETRY_PORT: String(endpoints.telemetry),
     // The persistent queues (file_storage) outlive a restart.
     COLLECTOR_FILE_STORAGE_DIR: join(stateDir, directory, 'file_storage'),
@@ -533,41 +539,133 @@ const METRICS_STORE_COMPONENTS: readonly ComponentDefinition[] = [
 ];
 
 /**
+ * With the DNS resolver, each gateway listens on a loopback address of its own (Linux routes all
+ * of 127.0.0.0/8 to lo), every port on it, and both take OTLP on the port `gateway1OtlpGrpc`:
+ * one name resolving to both addresses, with one port, is what the resolver expects.
+ */
+export const GATEWAY_DNS_ADDRESSES: Readonly<Record<GatewayName, string>> = Object.freeze({
+  'gateway-1': '127.0.0.2',
+  'gateway-2': '127.0.0.3',
+});
+
+/** The name the agent resolves, with the DNS resolver, to the gateways' addresses. */
+export const GATEWAY_DNS_NAME = 'tasklens-gateways';
+
+/** The gateway resolver of `options`, checked: `static` unless set. */
+export function gatewayResolver(options: GatewayOptions = {}): 'static' | 'dns' {
+  const resolver = options.resolver ?? 'static';
+  if (resolver !== 'static' && resolver !== 'dns') {
+    throw new Error(`resolver must be "static" or "dns", got "${String(resolver)}"`);
+  }
+  return resolver;
+}
+
+/** The hosts file the agent sees as /etc/hosts with the DNS resolver. */
+export function gatewayHostsFile(stateDir: string): string {
+  return join(stateDir, 'agent', 'hosts');
+}
+
+/** The hosts file that maps {@link GATEWAY_DNS_NAME} to the addresses of `gateways`. */
+export function gatewayHosts(gateways: readonly GatewayName[]): string {
+  return [
+    '127.0.0.1 localhost',
+    '::1 localhost',
+    ...gateways.map((name) => `${GATEWAY_DNS_ADDRESSES[name]} ${GATEWAY_DNS_NAME}`),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Makes the DNS name of the gateway stack in `stateDir` (started with `resolver: 'dns'`) resolve
+ * to `gateways` only, as an orchestrator's DNS does when a gateway dies or comes back. The file
+ * is rewritten in place: the agent sees it through a bind mount, which follows the inode. The
+ * agent's resolver reads it again within its interval plus Go's five-second hosts cache.
+ *
+ * @example
+ * ```ts
+ * process.kill(gateway2Pid, 'SIGKILL');
+ * await setGatewayDnsRecords(stack.stateDir, ['gateway-1']);
+ * ```
+ */
+export async function setGatewayDnsRecords(
+  stateDir: string,
+  gateways: readonly GatewayName[],
+): Promise<void> {
+  await writeFile(gatewayHostsFile(stateDir), gatewayHosts(gateways));
+}
+
+/**
+ * The command that starts the agent with the DNS resolver: in a private mount namespace
+ * (util-linux unshare, as root), with the state directory's hosts file bound over /etc/hosts,
+ * then exec'd as the collector itself, so the recorded pid and command line are the collector's.
+ */
+function privateHostsLauncher({ stateDir }: ComponentRuntimeContext): string[] {
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    'mount --bind "$0" /etc/hosts && exec "$@"',
+    gatewayHostsFile(stateDir),
+  ];
+}
+
+/**
  * The gateway stack's agent: the collector's place and ports (OTLP in, health, own metrics
  * scraped by Prometheus), deploy/gateway/agent.yaml with the static resolver listing both
- * gateways.
+ * gateways, or the DNS resolver on {@link GATEWAY_DNS_NAME} in a hosts file of its own.
  */
-const agent: ComponentDefinition = {
-  name: 'agent',
-  binary: 'collector',
-  ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
-  args: ({ repoDir, bearerToken, configOptions }) => [
-    '--config',
-    join(repoDir, 'deploy', 'gateway', 'agent.yaml'),
-    '--config',
-    join(repoDir, 'deploy', 'gateway', 'resolver-static.yaml'),
-    ...(bearerToken === undefined
-      ? []
-      : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
-    ...metricsStoreOverlay(repoDir, configOptions),
-  ],
-  env: ({ stateDir, ports, bearerToken }) => ({
-    ...metricsStoreEnv(ports),
-    ...collectorEnv(stateDir, 'agent', {
-      otlpGrpc: ports.otlpGrpc,
-      health: ports.collectorHealth,
-      telemetry: ports.collectorTelemetry,
+function agent(resolver: 'static' | 'dns'): ComponentDefinition {
+  return {
+    name: 'agent',
+    binary: 'collector',
+    ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
+    ...(resolver === 'dns'
+      ? {
+          async prepare({ stateDir }: ComponentContext) {
+            await mkdir(join(stateDir, 'agent'), { recursive: true });
+            await setGatewayDnsRecords(stateDir, ['gateway-1', 'gateway-2']);
+          },
+          launcher: privateHostsLauncher,
+        }
+      : {}),
+    args: ({ repoDir, bearerToken, configOptions }) => [
+      '--config',
+      join(repoDir, 'deploy', 'gateway', 'agent.yaml'),
+      '--config',
+      join(repoDir, 'deploy', 'gateway', `resolver-${resolver}.yaml`),
+      ...(bearerToken === undefined
+        ? []
+        : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
+      ...metricsStoreOverlay(repoDir, configOptions),
+    ],
+    env: ({ stateDir, ports, bearerToken }) => ({
+      ...metricsStoreEnv(ports),
+      ...collectorEnv(stateDir, 'agent', {
+        otlpGrpc: ports.otlpGrpc,
+        health: ports.collectorHealth,
+        telemetry: ports.collectorTelemetry,
+      }),
+      OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
+      PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
+      ...(resolver === 'dns'
+        ? {
+            GATEWAY_DNS_NAME,
+            GATEWAY_DNS_PORT: String(ports.gateway1OtlpGrpc),
+          }
+        : {
+            GATEWAY_ENDPOINTS: JSON.stringify([
+              address(ports.gateway1OtlpGrpc),
+              address(ports.gateway2OtlpGrpc),
+            ]),
+          }),
+      ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
     }),
-    OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
-    PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
-    GATEWAY_ENDPOINTS: JSON.stringify([
-      address(ports.gateway1OtlpGrpc),
-      address(ports.gateway2OtlpGrpc),
-    ]),
-    ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
-  }),
-  readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
-};
+    readyUrl: ({ ports }) => `http://${address(ports.collectorHealth)}/`,
+  };
+}
 
 /**
  * The environment of deploy/gateway/gateway.yaml's tail sampler for `options`: only what is set,
@@ -597,28 +695,32 @@ export function tailSamplingEnv(options: GatewayOptions = {}): Record<string, st
 }
 
 function gateway(
-  name: 'gateway-1' | 'gateway-2',
-  portNames:
-    | ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']
-    | ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry'],
+  name: GatewayName,
+  portNames: { otlpGrpc: keyof StackPorts; health: keyof StackPorts; telemetry: keyof StackPorts },
+  host: string,
 ): ComponentDefinition {
-  const [otlpGrpc, health, telemetry] = portNames;
   return {
     name,
     binary: 'collector',
-    ports: portNames,
+    ports: [portNames.otlpGrpc, portNames.health, portNames.telemetry],
+    host,
     args: ({ repoDir }) => ['--config', join(repoDir, 'deploy', 'gateway', 'gateway.yaml')],
     env: ({ stateDir, ports, gateway: options }) => ({
-      ...collectorEnv(stateDir, name, {
-        otlpGrpc: ports[otlpGrpc],
-        health: ports[health],
-        telemetry: ports[telemetry],
-      }),
+      ...collectorEnv(
+        stateDir,
+        name,
+        {
+          otlpGrpc: ports[portNames.otlpGrpc],
+          health: ports[portNames.health],
+          telemetry: ports[portNames.telemetry],
+        },
+        host,
+      ),
       JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
       GATEWAY_NAME: name,
       ...tailSamplingEnv(options),
     }),
-    readyUrl: ({ ports }) => `http://${address(ports[health])}/`,
+    readyUrl: ({ ports }) => `http://${host}:${ports[portNames.health]}/`,
   };
 }
 
@@ -627,20 +729,38 @@ function gateway(
  * the metrics store next when it runs (ingesters before the router that writes to them, the ruler
  * before the query that reads its recorded series); the collector last, so its exporters find
  * Prometheus (or the store) and Jaeger listening. With `gateway` set, the two gateways and then
- * the agent take the collector's place.
+ * the agent take the collector's place (with `resolver: 'dns'` the gateways listen on 127.0.0.2
+ * and 127.0.0.3 and the agent runs with its own /etc/hosts).
  */
 export function stackComponents(options: {
   gateway?: GatewayOptions | undefined;
   metricsStore?: boolean | undefined;
 }): readonly ComponentDefinition[] {
   const store = options.metricsStore === true ? METRICS_STORE_COMPONENTS : [];
-  const ingest =
-    options.gateway === undefined
-      ? [collector]
-      : [
-          gateway('gateway-1', ['gateway1OtlpGrpc', 'gateway1Health', 'gateway1Telemetry']),
-          gateway('gateway-2', ['gateway2OtlpGrpc', 'gateway2Health', 'gateway2Telemetry']),
-          agent,
-        ];
-  return [alertmanager, prometheus, jaeger, ...store, ...ingest];
+  return [alertmanager, prometheus, jaeger, ...store, ...ingestComponents(options.gateway)];
+}
+
+/** What takes OTLP in: the collector, or the gateway stack's two gateways and agent. */
+function ingestComponents(gatewayOptions: GatewayOptions | undefined): ComponentDefinition[] {
+  if (gatewayOptions === undefined) return [collector];
+  const resolver = gatewayResolver(gatewayOptions);
+  const dns = resolver === 'dns';
+  return [
+    gateway(
+      'gateway-1',
+      { otlpGrpc: 'gateway1OtlpGrpc', health: 'gateway1Health', telemetry: 'gateway1Telemetry' },
+      dns ? GATEWAY_DNS_ADDRESSES['gateway-1'] : STACK_HOST,
+    ),
+    gateway(
+      'gateway-2',
+      {
+        // With the DNS resolver, one port for both, on their own addresses.
+        otlpGrpc: dns ? 'gateway1OtlpGrpc' : 'gateway2OtlpGrpc',
+        health: 'gateway2Health',
+        telemetry: 'gateway2Telemetry',
+      },
+      dns ? GATEWAY_DNS_ADDRESSES['gateway-2'] : STACK_HOST,
+    ),
+    agent(resolver),
+  ];
 }

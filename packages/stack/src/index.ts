@@ -5,12 +5,13 @@ export {
   restartStackComponent,
   defaultStateDir,
 } from './stack.js';
-export { stackPortsFrom } from './components.js';
+export { setGatewayDnsRecords, stackPortsFrom } from './components.js';
 export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
 export { storeRuleVariant } from './store-rules.js';
 export type { StoreRuleVariantOptions } from './store-rules.js';
 export { stackFilesDir } from './stack-files.js';
 export type {
+  GatewayName,
   GatewayOptions,
   RestartComponentOptions,
   RunningStack,

@@ -57,8 +57,15 @@ export interface ComponentDefinition {
   binary: keyof StackBinaries;
   /** Ports it listens on, checked to be free before anything starts. */
   ports: (keyof StackPorts)[];
+  /** The address it listens on. Default 127.0.0.1. */
+  host?: string;
   /** Writes files it needs into the state directory before it starts. */
   prepare?(context: ComponentContext): Promise<void>;
+  /**
+   * A command that runs before the executable and ends by exec'ing it (its arguments follow), so
+   * the process keeps the pid and ends with the executable's command line. Default: none.
+   */
+  launcher?(context: ComponentRuntimeContext): string[];
   /** Arguments after the executable. */
   args(context: ComponentContext): string[];
   /** Environment variables added to the parent's. */

@@ -1,10 +1,18 @@
+import { execFile } from 'node:child_process';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 import { resolveStackBinaries } from './binaries.js';
-import { DEFAULT_STACK_PORTS, STACK_HOST, stackComponents, tailSamplingEnv } from './components.js';
+import {
+  DEFAULT_STACK_PORTS,
+  STACK_HOST,
+  gatewayResolver,
+  stackComponents,
+  tailSamplingEnv,
+} from './components.js';
 import { defaultStackStateDir, stackFilesDir } from './stack-files.js';
 import type {
   ComponentContext,
@@ -12,7 +20,12 @@ import type {
   ComponentRuntimeContext,
   StackStateFile,
 } from './internal-types.js';
-import { isSameProcess, spawnDetached, terminateProcess } from './process-control.js';
+import {
+  isSameProcess,
+  processStartTicks,
+  spawnDetached,
+  terminateProcess,
+} from './process-control.js';
 import type {
   RunningStack,
   RestartComponentOptions,
@@ -26,6 +39,8 @@ import type {
   StopStackResult,
   StoppedComponent,
 } from './types.js';
+
+const execFileAsync = promisify(execFile);
 
 const STATE_FILE = 'stack.json';
 const LOG_TAIL_LINES = 30;
@@ -93,12 +108,15 @@ export async function logTail(logFile: string, lines = LOG_TAIL_LINES): Promise<
   }
 }
 
-function isPortFree(port: number): Promise<boolean> {
+/** Whether `host:port` can be listened on: `free`, `in use`, or why not (an error code). */
+function portState(host: string, port: number): Promise<string> {
   return new Promise((resolvePort) => {
     const server = createServer();
-    server.once('error', () => resolvePort(false));
-    server.listen({ port, host: STACK_HOST, exclusive: true }, () => {
-      server.close(() => resolvePort(true));
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      resolvePort(error.code === 'EADDRINUSE' ? 'in use' : (error.code ?? error.message)),
+    );
+    server.listen({ port, host, exclusive: true }, () => {
+      server.close(() => resolvePort('free'));
     });
   });
 }
@@ -119,12 +137,20 @@ async function checkPorts(
     byPort.set(port, name);
   }
   const busy: string[] = [];
+  const unusable: string[] = [];
   for (const component of definitions) {
+    const host = component.host ?? STACK_HOST;
     for (const name of component.ports) {
-      if (!(await isPortFree(ports[name]))) {
-        busy.push(`${STACK_HOST}:${ports[name]} (${component.name} ${name})`);
+      const portHere = await portState(host, ports[name]);
+      if (portHere === 'in use') {
+        busy.push(`${host}:${ports[name]} (${component.name} ${name})`);
+      } else if (portHere !== 'free') {
+        unusable.push(`${host}:${ports[name]} (${component.name} ${name}): ${portHere}`);
       }
     }
+  }
+  if (unusable.length > 0) {
+    throw new Error(`cannot listen on ${unusable.join(', ')}`);
   }
   if (busy.length > 0) {
     throw new Error(
@@ -169,19 +195,36 @@ function componentLogFile(stateDir: string, name: StackComponentName): string {
   return join(stateDir, 'logs', `${name}.log`);
 }
 
-/** Starts one component's process with `command`, its environment and its log file. */
+/**
+ * Starts one component's process with `command`, its environment and its log file. With a
+ * launcher, waits until the launcher has exec'd `command`, so the recorded process is the
+ * component's.
+ */
 async function startComponent(
   definition: ComponentDefinition,
   context: ComponentRuntimeContext,
   command: string[],
 ): Promise<StackComponentState> {
   const logFile = componentLogFile(context.stateDir, definition.name);
+  const launcher = definition.launcher?.(context) ?? [];
   const { pid, startTicks } = await spawnDetached(
-    command,
+    [...launcher, ...command],
     { ...process.env, ...definition.env(context) },
     context.stateDir,
     logFile,
   );
+  if (launcher.length > 0) {
+    const deadline = Date.now() + 10_000;
+    while (!(await isSameProcess(pid, command, startTicks))) {
+      if ((await processStartTicks(pid)) !== startTicks || Date.now() > deadline) {
+        throw new Error(
+          `${definition.name}: ${launcher[0] ?? ''} did not start ${command[0] ?? ''}; last ` +
+            `lines of ${logFile}:\n${await logTail(logFile)}`,
+        );
+      }
+      await sleep(20);
+    }
+  }
   return {
     name: definition.name,
     pid,
@@ -193,11 +236,29 @@ async function startComponent(
 }
 
 /**
+ * The DNS resolver's agent needs a private mount namespace to bind its own /etc/hosts: root and
+ * util-linux `unshare`. Fails, saying so, when a namespace cannot be made here.
+ */
+async function checkPrivateMountNamespace(): Promise<void> {
+  const needs =
+    'the gateway DNS resolver runs the agent in a private mount namespace with its own ' +
+    '/etc/hosts, which needs root and util-linux unshare (and mount)';
+  if (process.getuid?.() !== 0) {
+    throw new Error(`${needs}; this process is not root`);
+  }
+  try {
+    await execFileAsync('unshare', ['--mount', '--propagation', 'private', 'true']);
+  } catch (error) {
+    throw new Error(`${needs}; \`unshare --mount true\` failed: ${(error as Error).message}`);
+  }
+}
+
+/**
  * Starts Alertmanager, Prometheus, Jaeger and the collector as detached processes on 127.0.0.1
  * with the repository's config files, and waits until each one is ready (Alertmanager and
  * Prometheus `/-/ready`, Jaeger query API, collector health check). With `gateway` set, two
  * gateway collectors and an agent collector take the collector's place (its ports are the
- * agent's). Prometheus sends its alerts to
+ * agent's); with `gateway.resolver` `dns` the agent runs under `unshare --mount` (root only). Prometheus sends its alerts to
  * this Alertmanager, which notifies the webhook of `alertWebhookUrl`. Logs, pids and generated files go to the state
  * directory, so {@link stopStack} can stop them later from another process.
  *
@@ -242,6 +303,9 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
 
   // Checked before anything starts, so a bad option fails fast.
   tailSamplingEnv(options.gateway);
+  if (options.gateway !== undefined && gatewayResolver(options.gateway) === 'dns') {
+    await checkPrivateMountNamespace();
+  }
   const metricsStore = options.metricsStore === true;
   const definitions = stackComponents({ gateway: options.gateway, metricsStore });
   const binaries = await resolveStackBinaries(repoDir, options.binaries, process.env, {

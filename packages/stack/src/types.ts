@@ -96,9 +96,12 @@ export interface StackPorts {
   storeIngester1Capnp: number;
 }
 
+/** The gateway stack's gateways. */
+export type GatewayName = 'gateway-1' | 'gateway-2';
+
 /**
- * Tail sampling of the gateway stack's gateways (deploy/gateway/gateway.yaml). Every trace with a
- * failed attempt is kept whatever these say.
+ * The gateway stack: tail sampling of its gateways (deploy/gateway/gateway.yaml; every trace with
+ * a failed attempt is kept whatever these say) and how the agent finds them.
  */
 export interface GatewayOptions {
   /** Share of the other traces kept, in percent (0 to 100). Default 10. */
@@ -110,6 +113,15 @@ export interface GatewayOptions {
    * `10s`. Default 10s. Every attempt of a trace must end within it to be judged with the rest.
    */
   decisionWait?: string;
+  /**
+   * How the agent finds the gateways (deploy/gateway/resolver-*.yaml). `static`: a fixed list of
+   * both; a gateway that is down keeps its trace ids, which wait in the agent's persistent queue.
+   * `dns`: the gateways listen on 127.0.0.2 and 127.0.0.3 (same OTLP port) and the agent resolves
+   * one name to both, from a hosts file of its own ({@link setGatewayDnsRecords} changes it), so a
+   * gateway taken out of it leaves the ring. Needs root and util-linux `unshare`: the agent runs in
+   * a private mount namespace with that file bound over /etc/hosts. Default `static`.
+   */
+  resolver?: 'static' | 'dns';
 }
 
 /** Absolute paths of the executables the stack runs. */
@@ -186,8 +198,9 @@ export interface StartStackOptions {
   extraRuleFiles?: string[];
   /**
    * When set, the stack is scaled out on loopback as the README's "Scaling out" describes: an
-   * agent collector (deploy/gateway/agent.yaml with the static resolver) takes OTLP on the
-   * collector's ports, sends metrics to Prometheus (or the metrics store) and routes traces by trace id to two gateway
+   * agent collector (deploy/gateway/agent.yaml with the static or DNS resolver) takes OTLP on the
+   * collector's ports, sends metrics to Prometheus (or the metrics store) and routes traces by
+   * trace id to two gateway
    * collectors (deploy/gateway/gateway.yaml), which tail-sample them and send what they keep to
    * Jaeger. This is `tasklens stack up --gateway`. Default: one collector (otel-collector.yaml).
    */

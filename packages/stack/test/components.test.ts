@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 
 import {
   DEFAULT_STACK_PORTS,
+  gatewayHosts,
+  gatewayResolver,
   nativeAlertmanagerConfig,
   nativePrometheusConfig,
   stackComponents,
@@ -185,6 +187,63 @@ describe('the gateway stack', () => {
       TAIL_SAMPLING_PERCENTAGE: '1',
       TAIL_SAMPLING_DECISION_WAIT: '15s',
     });
+  });
+
+  it('with the DNS resolver, puts the gateways on 127.0.0.2 and 127.0.0.3 with one OTLP port', () => {
+    const options = { resolver: 'dns' as const };
+    const components = stackComponents({ gateway: options });
+    const gateway = { ...context, gateway: options };
+    const first = components.find((component) => component.name === 'gateway-1');
+    const second = components.find((component) => component.name === 'gateway-2');
+    expect([first?.host, second?.host]).toEqual(['127.0.0.2', '127.0.0.3']);
+    expect(first?.env(gateway)).toMatchObject({ OTLP_GRPC_ENDPOINT: '127.0.0.2:30012' });
+    expect(second?.env(gateway)).toMatchObject({
+      OTLP_GRPC_ENDPOINT: '127.0.0.3:30012',
+      COLLECTOR_HEALTH_ENDPOINT: '127.0.0.3:30016',
+      COLLECTOR_TELEMETRY_HOST: '127.0.0.3',
+    });
+    expect(second?.readyUrl(gateway)).toBe('http://127.0.0.3:30016/');
+
+    const agent = components.find((component) => component.name === 'agent');
+    const env = agent?.env(gateway) ?? {};
+    expect(env).toMatchObject({
+      GATEWAY_DNS_NAME: 'tasklens-gateways',
+      GATEWAY_DNS_PORT: '30012',
+    });
+    expect(env).not.toHaveProperty('GATEWAY_ENDPOINTS');
+    const args = agent?.args({
+      ...gateway,
+      repoDir: '/repo',
+      binaries: { collector: 'c', jaeger: 'j', prometheus: 'p', alertmanager: 'a', thanos: 't' },
+      configOptions: {},
+    });
+    expect(args).toContain('/repo/deploy/gateway/resolver-dns.yaml');
+    // The hosts file is bound over /etc/hosts in a mount namespace of the agent's own.
+    expect(agent?.launcher?.(gateway)).toEqual([
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind "$0" /etc/hosts && exec "$@"',
+      '/state/agent/hosts',
+    ]);
+    expect(
+      stackComponents({ gateway: {} }).find((component) => component.name === 'agent'),
+    ).not.toHaveProperty('launcher');
+  });
+
+  it('writes the DNS name of the gateways that are in, and checks the resolver', () => {
+    expect(gatewayHosts(['gateway-1', 'gateway-2'])).toBe(
+      '127.0.0.1 localhost\n::1 localhost\n' +
+        '127.0.0.2 tasklens-gateways\n127.0.0.3 tasklens-gateways\n',
+    );
+    expect(gatewayHosts(['gateway-1'])).not.toContain('127.0.0.3');
+    expect(gatewayResolver({})).toBe('static');
+    expect(() => gatewayResolver({ resolver: 'consul' as 'dns' })).toThrow(
+      'resolver must be "static" or "dns"',
+    );
   });
 
   it('names in the tail sampler environment only what was set, and checks it', () => {

@@ -1,7 +1,8 @@
 /*
  * deploy/gateway/ on the collector the native stack runs: `otelcol validate` accepts the agent with
- * each resolver and the gateway (the DNS resolver cannot run on loopback, see RELIABILITY.md, so
- * this is where its file is checked), and the docker-compose profile runs the same files.
+ * each resolver and the gateway (both resolvers also run, in
+ * packages/cli/test/gateway-end-to-end.integration.test.ts), and the docker-compose profile runs
+ * the same files.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

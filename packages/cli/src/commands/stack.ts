@@ -16,7 +16,7 @@ import type { CommandOutput } from '../command-output.js';
 
 function usage(): string {
   return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
-       tasklens stack up [--gateway] [--metrics-store]
+       tasklens stack up [--gateway [--gateway-resolver static|dns]] [--metrics-store]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -45,6 +45,14 @@ Options:
                     TAIL_SAMPLING_SLOW_ATTEMPT_MS and TAIL_SAMPLING_DECISION_WAIT in the
                     environment change them); task metrics stay exact, whatever is sampled:
                     the SDK records them in process and the agent sends them on unsampled
+  --gateway-resolver static|dns
+                    up --gateway: how the agent finds the gateways (default static: a fixed
+                    list; a gateway that is down keeps its trace ids, which wait in the agent's
+                    queue). dns: the gateways listen on 127.0.0.2 and 127.0.0.3 (OTLP/gRPC
+                    4417 both) and the agent resolves tasklens-gateways from a hosts file in the
+                    state directory (agent/hosts), bound over /etc/hosts in a mount namespace of
+                    its own, so taking a gateway out of that file takes it out of the ring;
+                    needs root and util-linux unshare
                     (with --metrics-store, to the store)
   --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
@@ -126,6 +134,7 @@ export async function stackCommand(
         'port-base': { type: 'string' },
         gateway: { type: 'boolean', default: false },
         'metrics-store': { type: 'boolean', default: false },
+        'gateway-resolver': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -171,6 +180,15 @@ export async function stackCommand(
       return 2;
     }
   }
+  const resolver = values['gateway-resolver'];
+  if (resolver !== undefined && !values.gateway) {
+    output.stderr('tasklens stack: --gateway-resolver applies to `up --gateway` only\n');
+    return 2;
+  }
+  if (resolver !== undefined && resolver !== 'static' && resolver !== 'dns') {
+    output.stderr(`tasklens stack: --gateway-resolver must be static or dns, got "${resolver}"\n`);
+    return 2;
+  }
   const stateDir = values['state-dir'] ?? defaultStateDir();
   const print = (value: unknown, text: string): void => {
     output.stdout(values.json ? `${JSON.stringify(value, null, 2)}\n` : text);
@@ -183,7 +201,7 @@ export async function stackCommand(
         const stack = await startStack({
           stateDir,
           ports,
-          ...(values.gateway ? { gateway: {} } : {}),
+          ...(values.gateway ? { gateway: resolver === undefined ? {} : { resolver } } : {}),
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
           ...(values['metrics-store'] ? { metricsStore: true } : {}),
         });
