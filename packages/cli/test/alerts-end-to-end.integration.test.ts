@@ -10,10 +10,7 @@
  * from an extra rules file, the override mechanism tasklens-thresholds.yml documents.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +19,8 @@ import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
 import { eventually, requireRedis, startNodeProcess } from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
+import { startAlertWebhook } from './support/alert-webhook.js';
+import type { AlertWebhook, WebhookAlert } from './support/alert-webhook.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -45,44 +44,9 @@ const ALERT_LIMIT_MS = 90_000;
 // Below the ephemeral port range, apart from the other test files' stacks.
 const PORTS = testStackPorts(21300);
 
-/** One alert of an Alertmanager webhook notification. */
-interface WebhookAlert {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  startsAt: string;
-}
-
-/** What the webhook received: the notification's body and when it arrived. */
-interface Notification {
-  receivedAt: number;
-  receiver: string;
-  alerts: WebhookAlert[];
-}
-
 let stack: RunningStack;
 let stateDir: string;
-let webhook: Server;
-const notifications: Notification[] = [];
-
-/** A webhook receiver on 127.0.0.1 that records every notification Alertmanager posts. */
-async function startWebhook(): Promise<string> {
-  webhook = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      try {
-        const parsed = JSON.parse(body) as Omit<Notification, 'receivedAt'>;
-        notifications.push({ ...parsed, receivedAt: Date.now() });
-      } catch {
-        // Not a notification; the test only looks at the ones it can read.
-      }
-      response.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
-}
+let webhook: AlertWebhook;
 
 /** A copy of the shipped rules in which every `for:` is TEST_FOR_DURATION; nothing else changes. */
 async function writeTestRules(dir: string): Promise<void> {
@@ -135,25 +99,7 @@ function awaitAlert(
   what: string,
   labels: Record<string, string>,
 ): Promise<{ alert: WebhookAlert; receivedAt: number }> {
-  return eventually(
-    `${what} at the webhook (received so far: ${JSON.stringify(
-      notifications.flatMap((n) => n.alerts.map((alert) => alert.labels)),
-    )})`,
-    () => {
-      for (const notification of notifications) {
-        const alert = notification.alerts.find(
-          (candidate) =>
-            candidate.status === 'firing' &&
-            Object.entries(labels).every(([name, value]) => candidate.labels[name] === value),
-        );
-        if (alert !== undefined) {
-          return Promise.resolve({ alert, receivedAt: notification.receivedAt });
-        }
-      }
-      return Promise.resolve(undefined);
-    },
-    ALERT_LIMIT_MS,
-  );
+  return webhook.awaitAlert(what, labels, ALERT_LIMIT_MS);
 }
 
 beforeAll(async () => {
@@ -166,7 +112,7 @@ beforeAll(async () => {
   stack = await startStack({
     stateDir,
     ports: PORTS,
-    alertWebhookUrl: await startWebhook(),
+    alertWebhookUrl: (webhook = await startAlertWebhook()).url,
     alertGroupWait: '1s',
     alertGroupInterval: '1s',
     evaluationInterval: '1s',
@@ -177,7 +123,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  await new Promise((resolve) => webhook?.close(resolve));
+  await webhook?.close();
   await rm(stateDir, { recursive: true, force: true });
 });
 

@@ -15,10 +15,7 @@
  * condition of TaskRunFailed) comes from an extra rules file.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +26,8 @@ import { getJson, promQuery } from './support/backend-queries.js';
 import type { PromSample } from './support/backend-queries.js';
 import { runCli } from './support/cli-process.js';
 import type { CliRun } from './support/cli-process.js';
+import { startAlertWebhook } from './support/alert-webhook.js';
+import type { AlertWebhook } from './support/alert-webhook.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const SUFFIX = randomBytes(4).toString('hex');
@@ -43,35 +42,12 @@ const FAILED_RUNS = RUNS / 5;
 /** How long an alert may take to reach the webhook. */
 const ALERT_LIMIT_MS = 90_000;
 
-// 22600 to 22627: the stack with the store takes 28 ports.
+// 22600 to 22633: the stack's thirty-four ports.
 const PORTS = testStackPorts(22600);
-
-interface WebhookAlert {
-  status: 'firing' | 'resolved';
-  labels: Record<string, string>;
-}
 
 let stack: RunningStack;
 let stateDir: string;
-let webhook: Server;
-const alerts: WebhookAlert[] = [];
-
-async function startWebhook(): Promise<string> {
-  webhook = createServer((request, response) => {
-    let body = '';
-    request.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      try {
-        alerts.push(...(JSON.parse(body) as { alerts: WebhookAlert[] }).alerts);
-      } catch {
-        // Not a notification.
-      }
-      response.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => webhook.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/alerts`;
-}
+let webhook: AlertWebhook;
 
 function storeQuery(): string {
   const url = stack.endpoints.storeQuery;
@@ -128,7 +104,7 @@ beforeAll(async () => {
     stateDir,
     ports: PORTS,
     metricsStore: true,
-    alertWebhookUrl: await startWebhook(),
+    alertWebhookUrl: (webhook = await startAlertWebhook()).url,
     alertGroupWait: '1s',
     alertGroupInterval: '1s',
     evaluationInterval: '1s',
@@ -139,7 +115,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
-  await new Promise((resolve) => webhook?.close(resolve));
+  await webhook?.close();
   await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -189,17 +165,9 @@ describe('metrics store with replication factor 2', () => {
     expect(killed, 'the killed ingester stays down').toBeInstanceOf(Error);
 
     // The rule evaluated on the store: its expected-interval threshold, then the alert.
-    const firing = await eventually(
-      `TaskRunFailed for ${TASK} at the webhook (received: ${JSON.stringify(alerts.map((a) => a.labels))})`,
-      () =>
-        Promise.resolve(
-          alerts.find(
-            (alert) =>
-              alert.status === 'firing' &&
-              alert.labels.alertname === 'TaskRunFailed' &&
-              alert.labels.task_name === TASK,
-          ),
-        ),
+    const { alert: firing } = await webhook.awaitAlert(
+      `TaskRunFailed for ${TASK}`,
+      { alertname: 'TaskRunFailed', task_name: TASK },
       ALERT_LIMIT_MS,
     );
     expect(firing.labels.job).toBe(SERVICE);
