@@ -1,5 +1,5 @@
 import { context, diag, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Context, Link, Span } from '@opentelemetry/api';
+import type { Attributes, Context, Counter, Link, Span, SpanContext } from '@opentelemetry/api';
 import { extractTaskCarrier } from './carrier.js';
 import { processParentContext } from './env-carrier.js';
 import { pipelineStartOf, withPipelineStart } from './pipeline-start.js';
@@ -23,6 +23,7 @@ import { asException, errorTypeOf, isExpectedError } from './task-errors.js';
 import { currentTaskInstruments } from './task-metrics.js';
 import { taskSeries } from './task-series.js';
 import { currentTaskTracer } from './task-tracer.js';
+import type { RecordSource } from './task-histograms.js';
 import type { TaskSeries } from './task-series.js';
 import type { TaskAttemptOptions, TaskOutcome } from './types.js';
 
@@ -115,10 +116,17 @@ function chainStartOf(
   return pipelineStartOf(context.active()) ?? pipelineStartOf(processParentContext());
 }
 
-/** One attempt's recording; a class so that the per-task cost is one small object. */
-class RecordedTaskAttempt implements TaskAttempt {
+/**
+ * One attempt's recording; a class so that the per-task cost is one small object. It is also the
+ * {@link RecordSource} of its histogram records: one clock read at the start and one at the end
+ * serve every value (and exemplar) recorded then.
+ */
+class RecordedTaskAttempt implements TaskAttempt, RecordSource {
   readonly span: Span;
   readonly context: Context;
+  readonly spanContext: SpanContext;
+  /** When the attempt started, then when it ended (ms since the epoch). */
+  timeMs = Date.now();
   private done = false;
   private readonly startTime = performance.now();
   private readonly instruments = currentTaskInstruments();
@@ -137,7 +145,10 @@ class RecordedTaskAttempt implements TaskAttempt {
     const fromQueue = options.system !== undefined || options.carrier !== undefined;
     const attributes = spanAttributes(options, attempt);
     const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
-    const waitSeconds = waitStartedAt === undefined ? undefined : this.waitSeconds(waitStartedAt);
+    const waitSeconds =
+      waitStartedAt === undefined || !Number.isFinite(waitStartedAt)
+        ? undefined
+        : this.secondsSince(waitStartedAt, this.instruments?.waitClockSkew);
     // Given with the others rather than set afterwards: the SDK checks each attribute it is given.
     if (waitSeconds !== undefined) attributes[ATTR_TASK_WAIT_DURATION] = waitSeconds;
     this.span = currentTaskTracer().startSpan(
@@ -149,13 +160,13 @@ class RecordedTaskAttempt implements TaskAttempt {
       },
       placement.parent,
     );
+    this.spanContext = this.span.spanContext();
     this.pipelineStartedAt = chainStartOf(options, fromQueue, carried?.pipelineStartedAt);
     this.context = withPipelineStart(
       trace.setSpan(placement.parent, this.span),
       this.pipelineStartedAt,
     );
-    if (waitSeconds !== undefined)
-      this.instruments?.recordWait(this.series, waitSeconds, this.context);
+    if (waitSeconds !== undefined) this.instruments?.recordWait(this.series, waitSeconds, this);
     this.series.active.value = (this.series.active.value ?? 0) + 1;
   }
 
@@ -186,22 +197,15 @@ class RecordedTaskAttempt implements TaskAttempt {
     this.end('timeout', error, options?.willRetry === true);
   }
 
-  /** Seconds since `waitStartedAt`; a future time counts as clock skew and gives zero. */
-  private waitSeconds(waitStartedAt: number): number | undefined {
-    if (!Number.isFinite(waitStartedAt)) return undefined;
-    const waitMs = Date.now() - waitStartedAt;
-    if (waitMs >= 0) return waitMs / 1000;
-    this.instruments?.waitClockSkew.add(1, this.series.lastSuccess.attributes);
+  /**
+   * Seconds from `fromMs` (another process's clock) to `timeMs`; a time in the future is clock
+   * skew, counted in `skew`, and gives zero.
+   */
+  private secondsSince(fromMs: number, skew: Counter | undefined): number {
+    const ms = this.timeMs - fromMs;
+    if (ms >= 0) return ms / 1000;
+    skew?.add(1, this.series.lastSuccess.attributes);
     return 0;
-  }
-
-  private recordPipeline(outcome: TaskOutcome, pipelineStartedAt: number): void {
-    let pipelineMs = Date.now() - pipelineStartedAt;
-    if (pipelineMs < 0) {
-      this.instruments?.pipelineClockSkew.add(1, this.series.lastSuccess.attributes);
-      pipelineMs = 0;
-    }
-    this.instruments?.recordPipeline(this.series, outcome, pipelineMs / 1000, this.context);
   }
 
   private end(outcome: TaskOutcome, error: unknown, willRetry: boolean): void {
@@ -209,6 +213,7 @@ class RecordedTaskAttempt implements TaskAttempt {
     this.done = true;
     const { span, series, instruments } = this;
     try {
+      this.timeMs = Date.now();
       const seconds = (performance.now() - this.startTime) / 1000;
       let errorType: string | undefined;
       span.setAttribute(ATTR_TASK_OUTCOME, outcome);
@@ -226,11 +231,13 @@ class RecordedTaskAttempt implements TaskAttempt {
           instruments?.retries.add(1, series.activeAttributes);
         }
       }
-      instruments?.recordDuration(series, outcome, errorType, seconds, this.context);
-      if (this.pipelineStartedAt !== undefined)
-        this.recordPipeline(outcome, this.pipelineStartedAt);
+      instruments?.recordDuration(series, outcome, errorType, seconds, this);
+      if (this.pipelineStartedAt !== undefined && instruments !== undefined) {
+        const chain = this.secondsSince(this.pipelineStartedAt, instruments.pipelineClockSkew);
+        instruments.recordPipeline(series, outcome, chain, this);
+      }
       series.active.value = (series.active.value ?? 1) - 1;
-      if (outcome === 'success') series.lastSuccess.value = Date.now() / 1000;
+      if (outcome === 'success') series.lastSuccess.value = this.timeMs / 1000;
       span.end();
     } catch (instrumentationError) {
       diag.error('tasklens: could not record the end of a task attempt', instrumentationError);

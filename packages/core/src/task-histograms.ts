@@ -1,4 +1,4 @@
-import { trace, TraceFlags } from '@opentelemetry/api';
+import { TraceFlags } from '@opentelemetry/api';
 import type { Attributes, Context, HrTime, SpanContext } from '@opentelemetry/api';
 import { outcomeAttributes, pipelineAttributes } from './task-series.js';
 import type { TaskSeries } from './task-series.js';
@@ -48,8 +48,8 @@ export class HistogramPoint {
     this.startTime = hrTimeNow();
   }
 
-  /** Records `value`; `spanContext`, when sampled, becomes the exemplar of its bucket. */
-  record(value: number, spanContext: SpanContext | undefined): void {
+  /** Records `value`; `source`'s span, when sampled, becomes the exemplar of its bucket. */
+  record(value: number, source: RecordSource): void {
     const { boundaries } = this;
     // Boundaries are inclusive upper bounds, as in the SDK's explicit-bucket histogram.
     let bucket = 0;
@@ -60,8 +60,8 @@ export class HistogramPoint {
     if (value < this.min) this.min = value;
     if (value > this.max) this.max = value;
     // A trace sampled out is never exported, so it is never an exemplar either.
-    if (spanContext !== undefined && (spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
-      this.keepExemplar(bucket, value, spanContext);
+    if ((source.spanContext.traceFlags & TraceFlags.SAMPLED) !== 0) {
+      this.keepExemplar(bucket, value, source);
     }
   }
 
@@ -76,10 +76,10 @@ export class HistogramPoint {
     return exemplars;
   }
 
-  private keepExemplar(bucket: number, value: number, spanContext: SpanContext): void {
+  private keepExemplar(bucket: number, value: number, source: RecordSource): void {
     const slots = (this.exemplarSlots ??= new Array<ExemplarSlot | undefined>(this.counts.length));
     const slot = slots[bucket];
-    const timeMs = Date.now();
+    const { spanContext, timeMs } = source;
     if (slot === undefined) {
       slots[bucket] = { value, timeMs, spanContext };
     } else {
@@ -104,20 +104,34 @@ export interface CollectedHistogram extends HistogramInfo {
 }
 
 /**
- * How an attempt's duration, queue wait and pipeline duration are recorded; `attempt` is the
- * context with the attempt's span, whose span becomes the exemplar when it is sampled.
+ * The attempt a value is recorded for, as a histogram needs it: its context (for an SDK that takes
+ * exemplars from it), its span context (the exemplar, when sampled) and the time of the record,
+ * read once by the attempt for everything it records at that moment.
  */
+export interface RecordSource {
+  readonly context: Context;
+  readonly spanContext: SpanContext;
+  /** Milliseconds since the epoch. */
+  readonly timeMs: number;
+}
+
+/** How an attempt's duration, queue wait and pipeline duration are recorded. */
 export interface TaskHistograms {
   recordDuration(
     series: TaskSeries,
     outcome: TaskOutcome,
     errorType: string | undefined,
     seconds: number,
-    attempt: Context,
+    source: RecordSource,
   ): void;
-  recordWait(series: TaskSeries, seconds: number, attempt: Context): void;
+  recordWait(series: TaskSeries, seconds: number, source: RecordSource): void;
   /** The time from the start of the attempt's task chain to its end. */
-  recordPipeline(series: TaskSeries, outcome: TaskOutcome, seconds: number, attempt: Context): void;
+  recordPipeline(
+    series: TaskSeries,
+    outcome: TaskOutcome,
+    seconds: number,
+    source: RecordSource,
+  ): void;
 }
 
 /** The histogram points of one series, found without a lookup on every record. */
@@ -248,7 +262,7 @@ export class DirectHistograms implements TaskHistograms {
     outcome: TaskOutcome,
     errorType: string | undefined,
     seconds: number,
-    attempt: Context,
+    source: RecordSource,
   ): void {
     const points = this.pointsOf(series);
     let point: HistogramPoint;
@@ -267,29 +281,26 @@ export class DirectHistograms implements TaskHistograms {
       }
       point = failure;
     }
-    point.record(seconds, trace.getSpanContext(attempt));
+    point.record(seconds, source);
   }
 
-  recordWait(series: TaskSeries, seconds: number, attempt: Context): void {
+  recordWait(series: TaskSeries, seconds: number, source: RecordSource): void {
     const points = this.pointsOf(series);
-    (points.wait ??= this.wait.point(series.attributes)).record(
-      seconds,
-      trace.getSpanContext(attempt),
-    );
+    (points.wait ??= this.wait.point(series.attributes)).record(seconds, source);
   }
 
   recordPipeline(
     series: TaskSeries,
     outcome: TaskOutcome,
     seconds: number,
-    attempt: Context,
+    source: RecordSource,
   ): void {
     const points = this.pointsOf(series);
     // Series of other messaging systems share the (task, queue, outcome) attribute set.
     (points.pipeline[outcome] ??= this.pipeline.sharedPoint(
       `${series.queueKey}\u0000${outcome}`,
       pipelineAttributes(series, outcome),
-    )).record(seconds, trace.getSpanContext(attempt));
+    )).record(seconds, source);
   }
 
   private pointsOf(series: TaskSeries): SeriesPoints {

@@ -35,11 +35,11 @@ function apiHistograms(meter: Meter): TaskHistograms {
   const pipeline = create(PIPELINE_HISTOGRAM);
   return {
     // The attempt's context goes along, for an SDK that takes exemplars from it.
-    recordDuration: (series, outcome, errorType, seconds, attempt) =>
-      duration.record(seconds, outcomeAttributes(series, outcome, errorType), attempt),
-    recordWait: (series, seconds, attempt) => wait.record(seconds, series.attributes, attempt),
-    recordPipeline: (series, outcome, seconds, attempt) =>
-      pipeline.record(seconds, pipelineAttributes(series, outcome), attempt),
+    recordDuration: (series, outcome, errorType, seconds, { context }) =>
+      duration.record(seconds, outcomeAttributes(series, outcome, errorType), context),
+    recordWait: (series, seconds, { context }) => wait.record(seconds, series.attributes, context),
+    recordPipeline: (series, outcome, seconds, { context }) =>
+      pipeline.record(seconds, pipelineAttributes(series, outcome), context),
   };
 }
 
