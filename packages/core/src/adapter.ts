@@ -2,6 +2,7 @@
  * `@tasklens/core/adapter`: what a transport adapter builds on (the BullMQ, RabbitMQ and NATS
  * adapters, or your own queue's). Applications use the main entry instead.
  */
+export { TASKLENS_CARRIER_KEYS } from './carrier.js';
 export { startTaskAttempt } from './task-attempt.js';
 export type { TaskAttempt } from './task-attempt.js';
 export { runTaskAttempt } from './run-task.js';

@@ -15,6 +15,12 @@ export const ENQUEUED_AT_KEY = 'tasklens-enqueued-at';
  */
 export const PIPELINE_STARTED_AT_KEY = 'tasklens-pipeline-started-at';
 
+/**
+ * The keys tasklens writes into a carrier beside the propagator's fields: what an adapter copies
+ * out of a message's headers along with `propagation.fields()`.
+ */
+export const TASKLENS_CARRIER_KEYS: readonly string[] = [ENQUEUED_AT_KEY, PIPELINE_STARTED_AT_KEY];
+
 /** Longest carrier field accepted (the W3C baggage limit); longer ones are hostile. */
 const MAX_FIELD_LENGTH = 8192;
 const ENQUEUED_AT_PATTERN = /^\d{1,16}$/;

@@ -2,9 +2,8 @@ import { propagation } from '@opentelemetry/api';
 import { headers as createHeaders } from '@nats-io/nats-core';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
-import { ENQUEUED_AT_KEY, PIPELINE_STARTED_AT_KEY } from '@tasklens/core';
 import type { TaskCarrier } from '@tasklens/core';
-import { LimitedWarning } from '@tasklens/core/adapter';
+import { LimitedWarning, TASKLENS_CARRIER_KEYS } from '@tasklens/core/adapter';
 
 const unreadable = new LimitedWarning('could not read the headers of a NATS message');
 const unwritable = new LimitedWarning('could not add task context to NATS headers');
@@ -37,11 +36,7 @@ export function readIncomingHeaders(msg: JsMsg): IncomingHeaders {
     for (const [key, values] of headers) {
       if (key === MSG_ID_HEADER) {
         msgId = values[0];
-      } else if (
-        key === ENQUEUED_AT_KEY ||
-        key === PIPELINE_STARTED_AT_KEY ||
-        fields.includes(key)
-      ) {
+      } else if (TASKLENS_CARRIER_KEYS.includes(key) || fields.includes(key)) {
         const value = values[0];
         // Only these known keys are written, so a plain object is safe here.
         if (value !== undefined) (carrier ??= {})[key] = value;
