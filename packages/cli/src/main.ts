@@ -13,7 +13,8 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   },
   stats: {
     load: async () => (await import('./commands/stats.js')).statsCommand,
-    summary: 'per task rate, failure %, p95 duration and wait, last success (Prometheus)',
+    summary:
+      'per task rate, failure %, p95 duration, wait and chain latency, last success (Prometheus)',
   },
   failures: {
     load: async () => (await import('./commands/failures.js')).failuresCommand,

@@ -45,6 +45,7 @@ Options:
                     TAIL_SAMPLING_SLOW_ATTEMPT_MS and TAIL_SAMPLING_DECISION_WAIT in the
                     environment change them); task metrics stay exact, whatever is sampled:
                     the SDK records them in process and the agent sends them on unsampled
+                    (with --metrics-store, to the store)
   --gateway-resolver static|dns
                     up --gateway: how the agent finds the gateways (default static: a fixed
                     list; a gateway that is down keeps its trace ids, which wait in the agent's
@@ -53,7 +54,6 @@ Options:
                     state directory (agent/hosts), bound over /etc/hosts in a mount namespace of
                     its own, so taking a gateway out of that file takes it out of the ring;
                     needs root and util-linux unshare
-                    (with --metrics-store, to the store)
   --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
                     (the query API for \`tasklens stats --prometheus-url\`, 10910) and Thanos
