@@ -87,28 +87,33 @@ collector_manifest="$repo_dir/$(version_of collector.manifest)"
 collector_hash=$(short_hash <"$collector_manifest")
 collector_dir="$bin_root/$collector_binary-$collector_version-$collector_hash"
 
+# The cache folder of a binary built from a Go module (key in deploy/versions.json):
+# <binary>-<version>-<first 12 hex digits of the SHA-256 of "<module>@<moduleVersion>">.
+module_cache_dir() {
+  local hash
+  hash=$(printf '%s@%s' "$(version_of "$1.module")" "$(version_of "$1.moduleVersion")" | short_hash)
+  printf '%s/%s-%s-%s' "$bin_root" "$(version_of "$1.binary")" "$(version_of "$1.version")" "$hash"
+}
+
 jaeger_version=$(version_of jaeger.version)
 jaeger_module=$(version_of jaeger.module)
 jaeger_module_version=$(version_of jaeger.moduleVersion)
 jaeger_commit=$(version_of jaeger.commit)
 jaeger_binary=$(version_of jaeger.binary)
-jaeger_hash=$(printf '%s@%s' "$jaeger_module" "$jaeger_module_version" | short_hash)
-jaeger_dir="$bin_root/$jaeger_binary-$jaeger_version-$jaeger_hash"
+jaeger_dir=$(module_cache_dir jaeger)
 
 prometheus_version=$(version_of prometheus.version)
 prometheus_module=$(version_of prometheus.module)
 prometheus_module_version=$(version_of prometheus.moduleVersion)
 prometheus_binary=$(version_of prometheus.binary)
-prometheus_hash=$(printf '%s@%s' "$prometheus_module" "$prometheus_module_version" | short_hash)
-prometheus_dir="$bin_root/$prometheus_binary-$prometheus_version-$prometheus_hash"
+prometheus_dir=$(module_cache_dir prometheus)
 
 thanos_version=$(version_of thanos.version)
 thanos_module=$(version_of thanos.module)
 thanos_module_version=$(version_of thanos.moduleVersion)
 thanos_toolchain=$(version_of thanos.goToolchain)
 thanos_binary=$(version_of thanos.binary)
-thanos_hash=$(printf '%s@%s' "$thanos_module" "$thanos_module_version" | short_hash)
-thanos_dir="$bin_root/$thanos_binary-$thanos_version-$thanos_hash"
+thanos_dir=$(module_cache_dir thanos)
 
 build_collector() {
   local builder_dir="$bin_root/ocb-$collector_version"
