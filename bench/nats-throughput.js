@@ -65,55 +65,55 @@ async function fill(js, subject) {
 
 const tracer = trace.getTracer('bench-hand-rolled');
 
-function handRolledSpan(msg) {
-  const carrier = {};
-  for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
-  const parent = propagation.extract(ROOT_CONTEXT, carrier);
-  const span = tracer.startSpan(
-    `process ${msg.info.stream}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject },
-    },
-    parent,
-  );
-  return context.with(trace.setSpan(parent, span), async () => msg.ack()).finally(() => span.end());
+/**
+ * A hand-rolled CONSUMER span per message: the context extracted from the headers, the span with
+ * `startAttributes(msg, carrier)`, the handler (the ack) run in its context, `endAttributes` set
+ * before it ends.
+ */
+function handRolled(startAttributes, endAttributes) {
+  return (msg) => {
+    const carrier = {};
+    for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
+    const parent = propagation.extract(ROOT_CONTEXT, carrier);
+    const span = tracer.startSpan(
+      `process ${msg.info.stream}`,
+      { kind: SpanKind.CONSUMER, attributes: startAttributes(msg, carrier) },
+      parent,
+    );
+    return context
+      .with(trace.setSpan(parent, span), async () => msg.ack())
+      .finally(() => {
+        if (endAttributes !== undefined) span.setAttributes(endAttributes);
+        span.end();
+      });
+  };
 }
 
+const handRolledSpan = handRolled((msg) => ({
+  'messaging.system': 'nats',
+  'messaging.destination.name': msg.subject,
+}));
+
 /** The hand-rolled span with the attributes tasklens's CONSUMER span of the same message has. */
-function handRolledRichSpan(msg) {
-  const carrier = {};
-  for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
-  const parent = propagation.extract(ROOT_CONTEXT, carrier);
-  const info = msg.info;
-  const id = String(info.streamSequence);
-  const span = tracer.startSpan(
-    `process ${info.stream}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.consumer.group.name': info.consumer,
-        'task.name': info.stream,
-        'task.attempt': info.deliveryCount,
-        'task.id': id,
-        'messaging.system': 'nats',
-        'messaging.operation.type': 'process',
-        'messaging.message.id': id,
-        'messaging.destination.name': msg.subject,
-        'task.wait.duration':
-          Math.max(0, Date.now() - Number(carrier['tasklens-enqueued-at'])) / 1000,
-      },
-    },
-    parent,
-  );
-  return context
-    .with(trace.setSpan(parent, span), async () => msg.ack())
-    .finally(() => {
-      span.setAttribute('task.settlement', 'ack');
-      span.setAttribute('task.outcome', 'success');
-      span.end();
-    });
-}
+const handRolledRichSpan = handRolled(
+  (msg, carrier) => {
+    const info = msg.info;
+    const id = String(info.streamSequence);
+    return {
+      'messaging.consumer.group.name': info.consumer,
+      'task.name': info.stream,
+      'task.attempt': info.deliveryCount,
+      'task.id': id,
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'process',
+      'messaging.message.id': id,
+      'messaging.destination.name': msg.subject,
+      'task.wait.duration':
+        Math.max(0, Date.now() - Number(carrier['tasklens-enqueued-at'])) / 1000,
+    };
+  },
+  { 'task.settlement': 'ack', 'task.outcome': 'success' },
+);
 
 const HAND_ROLLED_RICH = "hand-rolled span, tasklens's attributes, SDK";
 
