@@ -41,6 +41,8 @@ export class Spool {
   private readonly lock: SpoolDrainLock;
   /** This process knows of entries not yet sent (its own, or found at start). */
   private backlog = false;
+  /** Entries this process has written: tells a listing whether one was kept while it ran. */
+  private keptEntries = 0;
   /** 0 while the collector answers; the wait before the next try after it failed. */
   private retryMs = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -86,17 +88,31 @@ export class Spool {
    * directly, which keeps the order and spares a collector that is down a request per batch.
    */
   async hasBacklog(): Promise<boolean> {
+    await this.opening;
     if (!this.backlog || this.draining !== undefined) return this.backlog;
     try {
-      this.backlog = (await this.directory.list()).length > 0;
+      await this.listBacklog();
     } catch {
       this.backlog = false;
     }
     return this.backlog;
   }
 
+  /**
+   * The entries on disk. Clears `backlog` when there are none, unless an entry was kept while the
+   * directory was being read (its file may have been renamed into place after the read).
+   */
+  private async listBacklog(): Promise<SpoolEntry[]> {
+    const keptBefore = this.keptEntries;
+    const entries = await this.directory.list();
+    if (entries.length === 0 && this.keptEntries === keptBefore) this.backlog = false;
+    return entries;
+  }
+
   /** Keeps an entry on disk; `false` when it could not be kept (counted and warned). */
   async keep(entry: NewSpoolEntry): Promise<boolean> {
+    // An export that fails as the process starts waits for the directory to be created.
+    await this.opening;
     let written = false;
     try {
       const result = await this.directory.write(entry);
@@ -115,6 +131,7 @@ export class Spool {
     }
     if (!written) return false;
     this.report.spooled(entry.kind, entry.items);
+    this.keptEntries++;
     this.backlog = true;
     this.scheduleDrain();
     return true;
@@ -174,11 +191,8 @@ export class Spool {
       }
       let sent = 0;
       for (;;) {
-        const entries = await this.directory.list();
-        if (entries.length === 0) {
-          this.backlog = false;
-          return;
-        }
+        const entries = await this.listBacklog();
+        if (!this.backlog) return;
         for (const entry of entries) {
           if (!(await this.send(entry))) return;
           if (++sent % FILES_PER_LOCK_REFRESH === 0) await this.lock.refresh();
