@@ -1,5 +1,5 @@
 // Consumer throughput and CPU of a JetStream pull consumer (consume(), max_messages 50, explicit
-// ack), four variants alternating in one run:
+// ack), six variants alternating in one run:
 //
 //   bare                  the client alone, no SDK
 //   tasklens, no SDK      @tasklens/nats processTask, no SDK registered
@@ -12,6 +12,12 @@
 //                         the same span carrying the twelve attributes tasklens's span carries
 //                         (ten at its start, settlement and outcome at its end): what the richer
 //                         span alone costs the SDK, apart from tasklens's own work
+//   tasklens attempt without the adapter, SDK
+//                         core's attempt (startTaskAttempt with the options processTask passes,
+//                         the ack in its context, succeed) over the carrier copied out of the
+//                         headers as the hand-rolled spans copy it: core's share of tasklens's
+//                         per-message work, apart from the NATS adapter's (header reading,
+//                         settlement watching, the settle timeout)
 //
 // Each sample fills a fresh stream with MESSAGES no-op messages carrying the headers an
 // instrumented producer sends (the same for every variant), then times the consume phase:
@@ -24,6 +30,7 @@ import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@openteleme
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { startTaskAttempt } from '@tasklens/core/adapter';
 import { processTask } from '@tasklens/nats';
 import { registerBenchSdk } from './support/bench-sdk.js';
 import {
@@ -65,6 +72,13 @@ async function fill(js, subject) {
 
 const tracer = trace.getTracer('bench-hand-rolled');
 
+/** The carrier fields of a message's headers, copied as a hand-written consumer would. */
+function headerCarrier(msg) {
+  const carrier = {};
+  for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
+  return carrier;
+}
+
 /**
  * A hand-rolled CONSUMER span per message: the context extracted from the headers, the span with
  * `startAttributes(msg, carrier)`, the handler (the ack) run in its context, `endAttributes` set
@@ -72,8 +86,7 @@ const tracer = trace.getTracer('bench-hand-rolled');
  */
 function handRolled(startAttributes, endAttributes) {
   return (msg) => {
-    const carrier = {};
-    for (const [key, values] of msg.headers ?? []) carrier[key] = values[0];
+    const carrier = headerCarrier(msg);
     const parent = propagation.extract(ROOT_CONTEXT, carrier);
     const span = tracer.startSpan(
       `process ${msg.info.stream}`,
@@ -117,6 +130,29 @@ const handRolledRichSpan = handRolled(
 
 const HAND_ROLLED_RICH = "hand-rolled span, tasklens's attributes, SDK";
 
+/** tasklens's attempt for a message without the adapter around it (see the header). */
+function attemptAlone(msg) {
+  const info = msg.info;
+  const attempt = startTaskAttempt({
+    name: info.stream,
+    queue: info.stream,
+    destination: msg.subject,
+    system: 'nats',
+    id: String(info.streamSequence),
+    attempt: info.deliveryCount,
+    carrier: headerCarrier(msg),
+    attributes: { 'messaging.consumer.group.name': info.consumer },
+  });
+  return context
+    .with(attempt.context, async () => msg.ack())
+    .finally(() => {
+      attempt.span.setAttribute('task.settlement', 'ack');
+      attempt.succeed();
+    });
+}
+
+const ATTEMPT_ALONE = 'tasklens attempt without the adapter, SDK';
+
 const variants = {
   [BARE]: {
     sdk: false,
@@ -137,6 +173,10 @@ const variants = {
   [HAND_ROLLED_RICH]: {
     sdk: true,
     handle: handRolledRichSpan,
+  },
+  [ATTEMPT_ALONE]: {
+    sdk: true,
+    handle: attemptAlone,
   },
 };
 
@@ -210,6 +250,11 @@ export async function main() {
       `${formatRatios(versus(TASKLENS, HAND_ROLLED_RICH))}, CPU/msg ` +
       `${cpuVersus(TASKLENS, HAND_ROLLED_RICH)}; the richer span vs the plain one: CPU/msg ` +
       `${cpuVersus(HAND_ROLLED_RICH, HAND_ROLLED)}`,
+  );
+  console.log(
+    `tasklens vs its attempt without the adapter (the adapter's share): CPU/msg ` +
+      `${cpuVersus(TASKLENS, ATTEMPT_ALONE)}; the attempt without the adapter vs the span with ` +
+      `the same attributes (core's share): CPU/msg ${cpuVersus(ATTEMPT_ALONE, HAND_ROLLED_RICH)}`,
   );
   return { rates, cpus, targets };
 }
