@@ -169,17 +169,17 @@ describe('producer → BullMQ → worker → collector → Jaeger and Prometheus
       { metric: { task_name: 'charge-card' }, value: [expect.any(Number), '1'] },
     ]);
 
-    // The on-call view.
-    const listed = (
-      await listFailures(stack.endpoints.jaegerQuery, [
-        '--service',
-        'e2e-worker',
-        '--task',
-        'charge-card',
-        '--since',
-        '15m',
-      ])
-    ).filter((failure) => failure.queue === QUEUE);
+    // The on-call view, as a user of `tasklens stack up --port-base N --state-dir D` gets it:
+    // `--state-dir` finds the stack's Jaeger on its ports.
+    const filters = ['--service', 'e2e-worker', '--task', 'charge-card', '--since', '15m'];
+    const listed = (await listFailures(['--state-dir', stateDir, ...filters])).filter(
+      (failure) => failure.queue === QUEUE,
+    );
+    expect(
+      (await listFailures(['--jaeger-url', stack.endpoints.jaegerQuery, ...filters])).filter(
+        (failure) => failure.queue === QUEUE,
+      ),
+    ).toEqual(listed);
     expect(listed.map((failure) => [failure.attempt, failure.errorType, failure.traceId])).toEqual([
       [2, 'PaymentDeclinedError', trace.traceID],
       [1, 'PaymentDeclinedError', trace.traceID],

@@ -32,6 +32,14 @@ describe('tasklens command line', () => {
     [['failures', '--bogus'], "Unknown option '--bogus'"],
     [['stats', '--since', '10s'], '--since "10s" is not a duration of at least 1m'],
     [['stats', '--prometheus-url', 'nope'], '--prometheus-url "nope" is not an http(s) URL'],
+    [
+      ['failures', '--state-dir', '/nonexistent/tasklens'],
+      '--state-dir: no stack is recorded in /nonexistent/tasklens (start one with: tasklens stack up --state-dir /nonexistent/tasklens)',
+    ],
+    [
+      ['stats', '--state-dir', '/nonexistent/tasklens'],
+      '--state-dir: no stack is recorded in /nonexistent/tasklens',
+    ],
     [['run', '--timeout', '5', '--task', 'x', '--', 'true'], '--timeout "5" is not a duration'],
   ])('%j: exit code 2 with a clear message and the usage', async (argv, message) => {
     const result = await tasklens(argv);

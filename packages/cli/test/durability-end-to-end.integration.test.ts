@@ -363,7 +363,9 @@ describe('backends keep what they acknowledged (SIGKILL and restart)', () => {
     await restartStackComponent(stateDir, 'jaeger');
 
     await expectAllSpansStored(spans, 'the 10 traces in Jaeger after the restart');
-    const failures = await listFailures(stack.endpoints.jaegerQuery, [
+    const failures = await listFailures([
+      '--jaeger-url',
+      stack.endpoints.jaegerQuery,
       '--service',
       SERVICE,
       '--since',

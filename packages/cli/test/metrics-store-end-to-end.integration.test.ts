@@ -19,7 +19,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { restartStackComponent, startStack } from '@tasklens/stack';
+import { recordedStackEndpoints, restartStackComponent, startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
 import { eventually } from '@tasklens/test-utils';
 import { getJson, promQuery } from './support/backend-queries.js';
@@ -192,6 +192,25 @@ describe('metrics store with replication factor 2', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]?.runs).toBe(RUNS);
     expect(rows[0]?.failurePercent).toBeCloseTo((100 * FAILED_RUNS) / RUNS, 6);
+    // `--state-dir` finds the same query API: a stack with the store is queried there.
+    expect(recordedStackEndpoints(stateDir)).toEqual(stack.endpoints);
+    const viaStateDir = await runCli([
+      'stats',
+      '--state-dir',
+      stateDir,
+      '--task',
+      TASK,
+      '--since',
+      '15m',
+      '--json',
+    ]);
+    expect(viaStateDir.code, viaStateDir.stderr).toBe(0);
+    expect(
+      (JSON.parse(viaStateDir.stdout) as { task: string; runs: number }[]).map((row) => [
+        row.task,
+        row.runs,
+      ]),
+    ).toEqual([[TASK, RUNS]]);
 
     // The killed ingester comes back with what it had (its write-ahead log); the runs written
     // while it was down are on the other replica only. The merged view counts nothing twice.

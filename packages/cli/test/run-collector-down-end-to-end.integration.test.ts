@@ -88,7 +88,9 @@ describe('tasklens run while the collector is down', () => {
       }),
     ).toBe(2);
 
-    const failures = await listFailures(stack.endpoints.jaegerQuery, [
+    const failures = await listFailures([
+      '--jaeger-url',
+      stack.endpoints.jaegerQuery,
       '--service',
       SERVICE,
       '--since',

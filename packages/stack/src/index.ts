@@ -2,6 +2,7 @@ export {
   startStack,
   stopStack,
   stackStatus,
+  recordedStackEndpoints,
   restartStackComponent,
   defaultStateDir,
 } from './stack.js';

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -77,6 +78,15 @@ export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEn
   };
 }
 
+function parseState(text: string): StackStateFile | undefined {
+  try {
+    const state = JSON.parse(text) as StackStateFile;
+    return state.version === 1 && Array.isArray(state.components) ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function readState(stateDir: string): Promise<StackStateFile | undefined> {
   let text: string;
   try {
@@ -84,12 +94,28 @@ async function readState(stateDir: string): Promise<StackStateFile | undefined> 
   } catch {
     return undefined;
   }
+  return parseState(text);
+}
+
+/**
+ * Endpoints of the stack recorded in `stateDir`, read from its state file alone (whether or not
+ * its processes still run): how a client finds the stack that `startStack` or `tasklens stack up`
+ * started there, on whatever ports. `undefined` when no stack is recorded there.
+ *
+ * @example
+ * ```ts
+ * const jaeger = recordedStackEndpoints(defaultStateDir())?.jaegerQuery;
+ * ```
+ */
+export function recordedStackEndpoints(stateDir: string): StackEndpoints | undefined {
+  let text: string;
   try {
-    const state = JSON.parse(text) as StackStateFile;
-    return state.version === 1 && Array.isArray(state.components) ? state : undefined;
+    text = readFileSync(join(resolve(stateDir), STATE_FILE), 'utf8');
   } catch {
     return undefined;
   }
+  const state = parseState(text);
+  return state === undefined ? undefined : stackEndpoints(state.ports, state.metricsStore === true);
 }
 
 async function writeState(stateDir: string, state: StackStateFile): Promise<void> {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { backendUrl } from '../backend-url.js';
 import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
@@ -18,7 +19,7 @@ import {
 const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
 
 const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
-                         [--jaeger-url URL] [--json]
+                         [--jaeger-url URL | --state-dir DIR] [--json]
 
 Lists failed task attempts (spans with error status and a task.name) found in Jaeger, newest
 first: time, service, task, queue, attempt, error type, message, duration and the trace.
@@ -28,7 +29,10 @@ Options:
   --task NAME        only this task
   --since DURATION   how far back to look, e.g. 15m, 1h, 2d (default 1h)
   --limit N          at most N failures (default 20)
-  --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else ${DEFAULT_JAEGER_URL})
+  --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else the Jaeger of the
+                     stack \`tasklens stack up\` recorded in its default state directory, on
+                     whatever --port-base, else ${DEFAULT_JAEGER_URL})
+  --state-dir DIR    the Jaeger of the stack recorded in DIR (\`tasklens stack up --state-dir DIR\`)
   --json             print a JSON array instead of a table
   -h, --help         show this help
 
@@ -73,6 +77,7 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
       since: { type: 'string', default: '1h' },
       limit: { type: 'string', default: '20' },
       'jaeger-url': { type: 'string' },
+      'state-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -86,10 +91,14 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new UsageError(`--limit "${values.limit}" is not a whole number from 1 to 10000`);
   }
-  const jaegerUrl = values['jaeger-url'] ?? process.env.TASKLENS_JAEGER_URL ?? DEFAULT_JAEGER_URL;
-  if (!URL.canParse(jaegerUrl) || !/^https?:$/.test(new URL(jaegerUrl).protocol)) {
-    throw new UsageError(`--jaeger-url "${jaegerUrl}" is not an http(s) URL`);
-  }
+  const jaegerUrl = backendUrl({
+    option: '--jaeger-url',
+    given: values['jaeger-url'],
+    stateDir: values['state-dir'],
+    envVar: 'TASKLENS_JAEGER_URL',
+    fromStack: (endpoints) => endpoints.jaegerQuery,
+    fallback: DEFAULT_JAEGER_URL,
+  });
   return {
     help: values.help,
     service: values.service,

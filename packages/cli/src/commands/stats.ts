@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { backendUrl } from '../backend-url.js';
 import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
@@ -9,7 +10,8 @@ import { ATTR_TASK_NAME, ATTR_TASK_OUTCOME, prometheusLabel, TASK_METRICS } from
 
 const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
-const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL] [--json]
+const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL | --state-dir DIR]
+                      [--json]
 
 Per task, from Prometheus: runs, rate, failure %, p95 duration, p95 queue wait, p95 chain
 latency (first enqueue of its task chain to the end of its attempts) and the age of the last
@@ -18,7 +20,10 @@ success, over the window --since.
 Options:
   --since DURATION       the window, e.g. 15m, 1h, 1d (default 1h)
   --task NAME            only this task
-  --prometheus-url URL   default $TASKLENS_PROMETHEUS_URL, else ${DEFAULT_PROMETHEUS_URL}
+  --prometheus-url URL   default $TASKLENS_PROMETHEUS_URL, else the stack \`tasklens stack up\`
+                         recorded in its default state directory (its Prometheus, or with
+                         --metrics-store the store's query API), else ${DEFAULT_PROMETHEUS_URL}
+  --state-dir DIR        the same of the stack recorded in DIR
   --json                 print a JSON array instead of a table
   -h, --help             show this help
 
@@ -101,6 +106,7 @@ function parseStatsArguments(argv: string[]): StatsArguments {
       since: { type: 'string', default: '1h' },
       task: { type: 'string' },
       'prometheus-url': { type: 'string' },
+      'state-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -112,11 +118,14 @@ function parseStatsArguments(argv: string[]): StatsArguments {
       `--since "${values.since}" is not a duration of at least 1m (e.g. 15m, 1h)`,
     );
   }
-  const prometheusUrl =
-    values['prometheus-url'] ?? process.env.TASKLENS_PROMETHEUS_URL ?? DEFAULT_PROMETHEUS_URL;
-  if (!URL.canParse(prometheusUrl) || !/^https?:$/.test(new URL(prometheusUrl).protocol)) {
-    throw new UsageError(`--prometheus-url "${prometheusUrl}" is not an http(s) URL`);
-  }
+  const prometheusUrl = backendUrl({
+    option: '--prometheus-url',
+    given: values['prometheus-url'],
+    stateDir: values['state-dir'],
+    envVar: 'TASKLENS_PROMETHEUS_URL',
+    fromStack: (endpoints) => endpoints.storeQuery ?? endpoints.prometheus,
+    fallback: DEFAULT_PROMETHEUS_URL,
+  });
   return {
     help: values.help,
     since: values.since,

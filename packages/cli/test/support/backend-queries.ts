@@ -52,12 +52,13 @@ export async function promExemplars(
 }
 
 /**
- * What `tasklens failures --json` lists from the Jaeger at `jaegerUrl`, with `args` (filters such
- * as `--service S --since 15m`) added; throws when the command does not exit 0.
+ * What `tasklens failures --json` lists with `args`: where Jaeger is (`--jaeger-url U` or
+ * `--state-dir D`) and filters such as `--service S --since 15m`; throws when the command does
+ * not exit 0.
  */
-export async function listFailures(jaegerUrl: string, args: string[]): Promise<TaskFailure[]> {
+export async function listFailures(args: string[]): Promise<TaskFailure[]> {
   let printed = '';
-  const code = await failuresCommand([...args, '--json', '--jaeger-url', jaegerUrl], {
+  const code = await failuresCommand([...args, '--json'], {
     stdout: (text) => (printed += text),
     stderr: (text) => (printed += text),
   });
