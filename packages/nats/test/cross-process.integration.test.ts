@@ -4,50 +4,22 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { jetstream } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { JsMsg } from '@nats-io/jetstream';
 import { consumerTaskOptions, processTask } from '@tasklens/nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startInMemoryTelemetry } from '@tasklens/test-utils';
-import {
-  connectJetStream,
-  createStreamWithConsumer,
-  produceInChildProcess,
-  uniqueStream,
-} from './support/jetstream-broker.js';
+import { produceInChildProcess, useJetStreamBroker } from './support/jetstream-broker.js';
 import type { ProducedSpan } from './support/jetstream-broker.js';
 
 const telemetry = startInMemoryTelemetry();
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-let js: JetStreamClient;
-const streams: string[] = [];
+const broker = useJetStreamBroker();
 
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream());
-  js = jetstream(nc);
-});
 afterAll(async () => {
-  for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
-  await nc.close();
   await telemetry.shutdown();
 });
 
-async function newStream(label: string, maxDeliver?: number) {
-  const names = uniqueStream(label);
-  streams.push(names.stream);
-  await createStreamWithConsumer(
-    jsm,
-    names.stream,
-    names.subjects,
-    maxDeliver === undefined ? {} : { max_deliver: maxDeliver },
-  );
-  return names;
-}
-
 async function nextMessage(stream: string): Promise<JsMsg> {
-  const consumer = await js.consumers.get(stream, 'worker');
+  const consumer = await broker.js.consumers.get(stream, 'worker');
   const msg = await consumer.next({ expires: 5000 });
   if (msg === null) throw new Error(`no message on ${stream}`);
   return msg;
@@ -77,7 +49,7 @@ function onlySpan(spans: ProducedSpan[]): ProducedSpan {
 
 describe('a message published in another process', () => {
   it('is processed in the producer trace, under its send span, with the queue wait', async () => {
-    const { stream, subjects } = await newStream('parent');
+    const { stream, subjects } = await broker.newStream('parent');
     const subject = `${subjects}.order-123`;
     const produced = await produceInChildProcess({ subject, mode: 'instrumented' });
     const send = onlySpan(produced.spans);
@@ -147,7 +119,7 @@ describe('a message published in another process', () => {
   });
 
   it('is linked to the send span, in a new trace, in link mode', async () => {
-    const { stream, subjects } = await newStream('link');
+    const { stream, subjects } = await broker.newStream('link');
     const produced = await produceInChildProcess({
       subject: `${subjects}.a`,
       mode: 'publish-task',
@@ -164,7 +136,7 @@ describe('a message published in another process', () => {
       'messaging.destination.name': `${subjects}.a`,
     });
 
-    const consumer = await js.consumers.get(stream, 'worker');
+    const consumer = await broker.js.consumers.get(stream, 'worker');
     const options = await consumerTaskOptions(consumer, { traceMode: 'link' });
     await processTask(await nextMessage(stream), (msg) => msg.ack(), options);
 
@@ -178,14 +150,14 @@ describe('a message published in another process', () => {
   });
 
   it('naks twice then acks: attempts 1 and 2 fail and retry, attempt 3 succeeds', async () => {
-    const { stream, subjects } = await newStream('retry', 5);
+    const { stream, subjects } = await broker.newStream('retry', { max_deliver: 5 });
     const produced = await produceInChildProcess({
       subject: `${subjects}.job`,
       mode: 'instrumented',
     });
     const send = onlySpan(produced.spans);
 
-    const consumer = await js.consumers.get(stream, 'worker');
+    const consumer = await broker.js.consumers.get(stream, 'worker');
     const options = await consumerTaskOptions(consumer);
     expect(options).toMatchObject({ maxDeliver: 5, ackPolicy: 'explicit' });
     const messages = await consumer.consume({ max_messages: 10 });
@@ -244,9 +216,9 @@ describe('a message published in another process', () => {
   });
 
   it('naks on the max_deliver-th delivery as a final failure', async () => {
-    const { stream, subjects } = await newStream('exhausted', 2);
+    const { stream, subjects } = await broker.newStream('exhausted', { max_deliver: 2 });
     await produceInChildProcess({ subject: `${subjects}.job`, mode: 'instrumented' });
-    const options = await consumerTaskOptions(await js.consumers.get(stream, 'worker'));
+    const options = await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'));
     for (let delivery = 1; delivery <= 2; delivery++) {
       await processTask(await nextMessage(stream), (msg) => msg.nak(10), options);
     }
@@ -260,11 +232,11 @@ describe('a message published in another process', () => {
   });
 
   it('terms as a final failure, never redelivered', async () => {
-    const { stream, subjects } = await newStream('term', 5);
+    const { stream, subjects } = await broker.newStream('term', { max_deliver: 5 });
     await produceInChildProcess({ subject: `${subjects}.job`, mode: 'instrumented' });
-    const options = await consumerTaskOptions(await js.consumers.get(stream, 'worker'));
+    const options = await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'));
     await processTask(await nextMessage(stream), (msg) => msg.term('bad payload'), options);
-    const consumer = await js.consumers.get(stream, 'worker');
+    const consumer = await broker.js.consumers.get(stream, 'worker');
     expect(await consumer.next({ expires: 1000 })).toBeNull();
 
     const [span, ...others] = processSpans(stream);
@@ -293,7 +265,7 @@ describe('a message published in another process', () => {
 
 describe('messages from producers without tasklens', () => {
   it('are processed as new root traces, waiting from the time the stream stored them', async () => {
-    const { stream, subjects } = await newStream('plain');
+    const { stream, subjects } = await broker.newStream('plain');
     const produced = await produceInChildProcess({ subject: `${subjects}.job`, mode: 'plain' });
     expect(produced.spans).toEqual([]);
     await delay(200);
@@ -317,7 +289,7 @@ describe('messages from producers without tasklens', () => {
   });
 
   it('survive hostile headers: processed normally, new root traces, measured, counted', async () => {
-    const { stream, subjects } = await newStream('hostile');
+    const { stream, subjects } = await broker.newStream('hostile');
     await produceInChildProcess({
       subject: `${subjects}.bad-traceparent`,
       mode: 'plain',

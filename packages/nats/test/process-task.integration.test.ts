@@ -4,45 +4,30 @@
  */
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import { AckPolicy, jetstream } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { AckPolicy } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { createInbox } from '@nats-io/nats-core';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { consumerTaskOptions, JetStreamTermError, processTask } from '@tasklens/nats';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startInMemoryTelemetry } from '@tasklens/test-utils';
-import {
-  connectJetStream,
-  createStreamWithConsumer,
-  uniqueStream,
-} from './support/jetstream-broker.js';
+import { useJetStreamBroker } from './support/jetstream-broker.js';
 
 const telemetry = startInMemoryTelemetry();
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-let js: JetStreamClient;
-const streams: string[] = [];
+const broker = useJetStreamBroker();
 
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream());
-  js = jetstream(nc);
-});
 afterAll(async () => {
-  for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
-  await nc.close();
   await telemetry.shutdown();
 });
 
 async function streamWithMessages(label: string, count = 1, maxDeliver = 5) {
-  const names = uniqueStream(label);
-  streams.push(names.stream);
-  await createStreamWithConsumer(jsm, names.stream, names.subjects, { max_deliver: maxDeliver });
-  for (let i = 0; i < count; i++) await js.publish(`${names.subjects}.job`, JSON.stringify({ i }));
+  const names = await broker.newStream(label, { max_deliver: maxDeliver });
+  for (let i = 0; i < count; i++)
+    await broker.js.publish(`${names.subjects}.job`, JSON.stringify({ i }));
   return names;
 }
 
 async function nextMessage(stream: string, consumerName = 'worker'): Promise<JsMsg> {
-  const consumer = await js.consumers.get(stream, consumerName);
+  const consumer = await broker.js.consumers.get(stream, consumerName);
   const msg = await consumer.next({ expires: 5000 });
   if (msg === null) throw new Error(`no message on ${stream}`);
   return msg;
@@ -64,7 +49,7 @@ class PaymentDeclined extends Error {}
 describe('a handler that throws', () => {
   it('records the error, rejects with it, and with autoAck naks so the retry succeeds', async () => {
     const { stream } = await streamWithMessages('throws');
-    const options = await consumerTaskOptions(await js.consumers.get(stream, 'worker'), {
+    const options = await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
       autoAck: true,
     });
     const declined = new PaymentDeclined('card declined');
@@ -90,7 +75,7 @@ describe('a handler that throws', () => {
     });
     expect(failed?.events[0]?.attributes?.['exception.message']).toBe('card declined');
     expect(succeeded?.attributes).toMatchObject({ 'task.attempt': 2, 'task.outcome': 'success' });
-    const consumer = await js.consumers.get(stream, 'worker');
+    const consumer = await broker.js.consumers.get(stream, 'worker');
     await vi.waitFor(async () => expect((await consumer.info()).num_ack_pending).toBe(0));
   });
 
@@ -157,13 +142,13 @@ describe('settlement', () => {
 
   it('ends when the handler does under AckPolicy none, and for ordered consumers', async () => {
     const { stream } = await streamWithMessages('ack-none', 2);
-    await jsm.consumers.add(stream, { durable_name: 'no-acks', ack_policy: AckPolicy.None });
-    const noAcks = await js.consumers.get(stream, 'no-acks');
+    await broker.jsm.consumers.add(stream, { durable_name: 'no-acks', ack_policy: AckPolicy.None });
+    const noAcks = await broker.js.consumers.get(stream, 'no-acks');
     const options = await consumerTaskOptions(noAcks);
     expect(options.ackPolicy).toBe('none');
     await processTask(await nextMessage(stream, 'no-acks'), () => undefined, options);
 
-    const ordered = await js.consumers.get(stream);
+    const ordered = await broker.js.consumers.get(stream);
     const orderedOptions = await consumerTaskOptions(ordered);
     expect(orderedOptions.ackPolicy).toBe('none');
     const msg = await ordered.next({ expires: 5000 });
@@ -209,7 +194,7 @@ describe('settlement', () => {
     expect(spans.map((span) => span.attributes['task.name']).sort()).toEqual(['inner', 'outer-ok']);
     for (const span of spans) expect(span.attributes['task.settlement']).toBe('ack');
     for (const span of spans) expect(span.attributes['task.outcome']).toBe('success');
-    const consumer = await js.consumers.get(stream, 'worker');
+    const consumer = await broker.js.consumers.get(stream, 'worker');
     await vi.waitFor(async () => expect((await consumer.info()).num_ack_pending).toBe(0));
   });
 });
@@ -217,8 +202,11 @@ describe('settlement', () => {
 describe('delivery APIs', () => {
   it('instruments fetch(), consume() with a callback and push consumers alike', async () => {
     const { stream, subjects } = await streamWithMessages('apis', 2);
-    await jsm.consumers.add(stream, { durable_name: 'callback', ack_policy: AckPolicy.Explicit });
-    await jsm.consumers.add(stream, {
+    await broker.jsm.consumers.add(stream, {
+      durable_name: 'callback',
+      ack_policy: AckPolicy.Explicit,
+    });
+    await broker.jsm.consumers.add(stream, {
       durable_name: 'push',
       ack_policy: AckPolicy.Explicit,
       deliver_subject: createInbox(),
@@ -230,7 +218,7 @@ describe('delivery APIs', () => {
     };
 
     const fetched = await (
-      await js.consumers.get(stream, 'worker')
+      await broker.js.consumers.get(stream, 'worker')
     ).fetch({
       max_messages: 2,
       expires: 5000,
@@ -239,7 +227,7 @@ describe('delivery APIs', () => {
 
     let callbacks = 0;
     const callbackMessages = await (
-      await js.consumers.get(stream, 'callback')
+      await broker.js.consumers.get(stream, 'callback')
     ).consume({
       callback: (msg) => {
         void processTask(msg, handler('callback')).finally(() => {
@@ -249,7 +237,7 @@ describe('delivery APIs', () => {
     });
     await callbackMessages.closed();
 
-    const pushed = await (await js.consumers.getPushConsumer(stream, 'push')).consume();
+    const pushed = await (await broker.js.consumers.getPushConsumer(stream, 'push')).consume();
     let pushes = 0;
     for await (const msg of pushed) {
       await processTask(msg, handler('push'));

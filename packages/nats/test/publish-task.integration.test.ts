@@ -4,38 +4,19 @@
  */
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { jetstream } from '@nats-io/jetstream';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { instrumentJetStream, processTask, publishTask } from '@tasklens/nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { startInMemoryTelemetry } from '@tasklens/test-utils';
-import {
-  connectJetStream,
-  createStreamWithConsumer,
-  uniqueStream,
-} from './support/jetstream-broker.js';
+import { useJetStreamBroker } from './support/jetstream-broker.js';
 
 const telemetry = startInMemoryTelemetry();
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-const streams: string[] = [];
+const broker = useJetStreamBroker();
 
-beforeAll(async () => {
-  ({ nc, jsm } = await connectJetStream());
-});
 afterAll(async () => {
-  for (const stream of streams) await jsm.streams.delete(stream).catch(() => false);
-  await nc.close();
   await telemetry.shutdown();
 });
-
-async function newStream(label: string) {
-  const names = uniqueStream(label);
-  streams.push(names.stream);
-  await createStreamWithConsumer(jsm, names.stream, names.subjects);
-  return names;
-}
 
 function sendSpans() {
   return telemetry.spans().filter((span) => span.kind === SpanKind.PRODUCER);
@@ -43,8 +24,8 @@ function sendSpans() {
 
 describe('instrumentJetStream', () => {
   it('names the span after the stream, keeps the subject on it, and merges headers', async () => {
-    const { stream, subjects } = await newStream('instrument');
-    const js: JetStreamClient = instrumentJetStream(jetstream(nc));
+    const { stream, subjects } = await broker.newStream('instrument');
+    const js: JetStreamClient = instrumentJetStream(jetstream(broker.nc));
     expect(instrumentJetStream(js)).toBe(js);
     const userHeaders = headers();
     userHeaders.set('x-tenant', 'acme');
@@ -81,9 +62,12 @@ describe('instrumentJetStream', () => {
   });
 
   it('uses the adapter queue and name for the span', async () => {
-    const { subjects } = await newStream('queue');
+    const { subjects } = await broker.newStream('queue');
     telemetry.reset();
-    const js = instrumentJetStream(jetstream(nc), { queue: 'orders', taskName: 'place-order' });
+    const js = instrumentJetStream(jetstream(broker.nc), {
+      queue: 'orders',
+      taskName: 'place-order',
+    });
     await js.publish(`${subjects}.1`);
     const [span] = sendSpans();
     expect(span?.name).toBe('send orders');
@@ -97,9 +81,9 @@ describe('instrumentJetStream', () => {
 
 describe('publishTask', () => {
   it('creates one span, even on an instrumented client', async () => {
-    const { stream, subjects } = await newStream('explicit');
+    const { stream, subjects } = await broker.newStream('explicit');
     telemetry.reset();
-    const js = instrumentJetStream(jetstream(nc));
+    const js = instrumentJetStream(jetstream(broker.nc));
     await publishTask(js, `${subjects}.a`, 'x', undefined, {
       taskName: (subject) => (subject.endsWith('.a') ? 'explicit-task' : 'other'),
     });
@@ -113,7 +97,7 @@ describe('publishTask', () => {
     telemetry.reset();
     const subject = `tl.nowhere.${process.pid}.${Date.now()}`;
     const error = await publishTask(
-      jetstream(nc),
+      jetstream(broker.nc),
       subject,
       'x',
       { timeout: 2000 },

@@ -1,14 +1,16 @@
 /*
  * The real NATS JetStream server on 127.0.0.1 for integration tests: connection with a how-to-start
- * message when it is missing, unique stream names, and the producer child process.
+ * message when it is missing, unique stream names removed after a file's tests, and the producer
+ * child process.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
-import type { ConsumerConfig, JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { ConsumerConfig, JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll } from 'vitest';
 
 export const NATS_SERVER = process.env.NATS_SERVER ?? '127.0.0.1:4222';
 export const START_NATS = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &';
@@ -38,13 +40,13 @@ export async function connectJetStream(
 let sequence = 0;
 
 /** A stream and subject prefix no other test or run uses. */
-export function uniqueStream(label: string): { stream: string; subjects: string } {
+function uniqueStream(label: string): { stream: string; subjects: string } {
   const id = `${label}_${process.pid}_${Date.now().toString(36)}_${sequence++}`;
   return { stream: id.toUpperCase(), subjects: `tl.${id}` };
 }
 
 /** Creates a stream with one durable explicit-ack pull consumer `worker`. */
-export async function createStreamWithConsumer(
+async function createStreamWithConsumer(
   jsm: JetStreamManager,
   stream: string,
   subjects: string,
@@ -56,6 +58,57 @@ export async function createStreamWithConsumer(
     ack_policy: AckPolicy.Explicit,
     ...consumer,
   });
+}
+
+/** One test file's JetStream: its connection and clients, and the streams its tests made. */
+export interface JetStreamBroker {
+  readonly nc: NatsConnection;
+  readonly jsm: JetStreamManager;
+  readonly js: JetStreamClient;
+  /** A stream no other test uses, with the consumer `worker` (see createStreamWithConsumer). */
+  newStream(
+    label: string,
+    consumer?: Partial<ConsumerConfig>,
+  ): Promise<{ stream: string; subjects: string }>;
+}
+
+/**
+ * Connects before the calling file's tests (failing them with how to start NATS when it is not
+ * there) and, after them, deletes the streams made with `newStream` and closes the connection.
+ */
+export function useJetStreamBroker(): JetStreamBroker {
+  let clients: { nc: NatsConnection; jsm: JetStreamManager; js: JetStreamClient } | undefined;
+  const streams: string[] = [];
+  beforeAll(async () => {
+    const { nc, jsm } = await connectJetStream();
+    clients = { nc, jsm, js: jetstream(nc) };
+  });
+  afterAll(async () => {
+    if (clients === undefined) return;
+    for (const stream of streams) await clients.jsm.streams.delete(stream).catch(() => false);
+    await clients.nc.close();
+  });
+  const connected = () => {
+    if (clients === undefined) throw new Error('JetStream is used before the connection is made');
+    return clients;
+  };
+  return {
+    get nc() {
+      return connected().nc;
+    },
+    get jsm() {
+      return connected().jsm;
+    },
+    get js() {
+      return connected().js;
+    },
+    async newStream(label, consumer = {}) {
+      const names = uniqueStream(label);
+      streams.push(names.stream);
+      await createStreamWithConsumer(connected().jsm, names.stream, names.subjects, consumer);
+      return names;
+    },
+  };
 }
 
 export interface ProducedSpan {
