@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopStack } from '@tasklens/stack';
@@ -74,7 +74,7 @@ describe.each(INSTALL_LINES)(
       if (stateHome !== undefined) await rm(stateHome, { recursive: true, force: true });
     });
 
-    it('holds every package with its README, LICENSE and CHANGELOG, and one @opentelemetry/api', async () => {
+    it('holds every package with its README, LICENSE, CHANGELOG and the sources its maps name, and one @opentelemetry/api', async () => {
       for (const name of await publishedPackageNames()) {
         const installed = join(project.dir, 'node_modules', name);
         const files = await readdir(installed, { recursive: true });
@@ -85,6 +85,18 @@ describe.each(INSTALL_LINES)(
           files.filter((file) => file.endsWith('.tsbuildinfo')),
           name,
         ).toEqual([]);
+        // Source and declaration maps lead a debugger or an editor to the TypeScript sources.
+        const maps = files.filter((file) => file.endsWith('.map'));
+        expect(maps.length, name).toBeGreaterThan(0);
+        const unresolved = maps.flatMap((map) => {
+          const { sources } = JSON.parse(readFileSync(join(installed, map), 'utf8')) as {
+            sources: string[];
+          };
+          return sources
+            .map((source) => join(installed, dirname(map), source))
+            .filter((source) => !existsSync(source));
+        });
+        expect(unresolved, name).toEqual([]);
       }
       const listed = await project.run('npm', ['ls', '@opentelemetry/api', '--all', '--parseable']);
       expect(listed.code, listed.stderr).toBe(0);
