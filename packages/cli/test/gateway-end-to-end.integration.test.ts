@@ -30,6 +30,7 @@ import {
   searchTraces,
 } from './support/gateway-run.js';
 import type { StoredTrace, TaskRecord, TaskRun } from './support/gateway-run.js';
+import { promQuery } from './support/backend-queries.js';
 import { testStackPorts } from './support/test-ports.js';
 
 // Below the ephemeral port range, apart from the other test files' stacks (22400-22599).
@@ -252,6 +253,22 @@ describe('gateway stack: agent → two tail-sampling gateways → Jaeger', () =>
     expect(await countedAttempts(running.endpoints.prometheus, queue, 'failure')).toBe(
       result.failedAttempts,
     );
+
+    // Prometheus scrapes both gateways' own metrics, so their dropped spans raise the pipeline
+    // alerts: each answers, and between them they accepted every span the agent routed.
+    const gatewaysUp = await eventually('both gateways scraped', async () => {
+      const up = await promQuery(running.endpoints.prometheus, 'up{job="otel-gateway"} == 1');
+      return up.length === 2 ? up : undefined;
+    });
+    expect(gatewaysUp.map((sample) => sample.metric.instance).sort()).toEqual([
+      `127.0.0.1:${SAMPLING_PORTS.gateway1Telemetry}`,
+      `127.0.0.1:${SAMPLING_PORTS.gateway2Telemetry}`,
+    ]);
+    const accepted = await promQuery(
+      running.endpoints.prometheus,
+      'sum by (instance) (otelcol_receiver_accepted_spans_total{job="otel-gateway"}) > 0',
+    );
+    expect(accepted).toHaveLength(2);
 
     // Every trace with a failed attempt: in Jaeger with its producer span and every attempt.
     const byTrace = new Map<string, StoredTrace | undefined>();

@@ -128,6 +128,12 @@ function replaceEach(source: string, file: string, replacements: [string, string
   return config;
 }
 
+/** How deploy/prometheus/prometheus.yml finds the gateway shape's collectors in compose. */
+const GATEWAY_DNS_SCRAPE = `dns_sd_configs:
+      - names: [otel-agent, gateway-1, gateway-2]
+        type: A
+        port: 8888`;
+
 /**
  * deploy/prometheus/prometheus.yml names the compose services as targets (Alertmanager included)
  * and its rules relative to itself. The native stack writes a copy into the state directory with
@@ -135,13 +141,17 @@ function replaceEach(source: string, file: string, replacements: [string, string
  * present, so the file and this code cannot drift apart silently.
  *
  * @param options - `evaluationInterval` replaces the global scrape and evaluation intervals;
- *   `extraRuleFiles` are appended to rule_files. Defaults: the file's intervals, no extra files.
+ *   `extraRuleFiles` are appended to rule_files; `gatewayTargets` are the gateways' telemetry
+ *   addresses (the agent is scraped as the collector, on its ports). Defaults: the file's
+ *   intervals, no extra files, no gateway.
  */
 export function nativePrometheusConfig(
   source: string,
   ports: StackPorts,
   rulesDir: string,
-  options: Pick<GeneratedConfigOptions, 'evaluationInterval' | 'extraRuleFiles'> = {},
+  options: Pick<GeneratedConfigOptions, 'evaluationInterval' | 'extraRuleFiles'> & {
+    gatewayTargets?: readonly string[];
+  } = {},
 ): string {
   const ruleFiles = [join(rulesDir, '*.yml'), ...(options.extraRuleFiles ?? [])];
   const replacements: [string, string][] = [
@@ -150,6 +160,10 @@ export function nativePrometheusConfig(
     ['jaeger:14269', address(ports.jaegerTelemetry)],
     ['alertmanager:9093', address(ports.alertmanager)],
     ['- rules/*.yml', ruleFiles.map((file) => `- ${JSON.stringify(file)}`).join('\n  ')],
+    [
+      GATEWAY_DNS_SCRAPE,
+      `static_configs:\n      - targets: [${(options.gatewayTargets ?? []).join(', ')}]`,
+    ],
   ];
   if (options.evaluationInterval !== undefined) {
     const interval = checkDuration('evaluationInterval', options.evaluationInterval);
@@ -240,14 +254,17 @@ const prometheus: ComponentDefinition = {
   name: 'prometheus',
   binary: 'prometheus',
   ports: ['prometheus'],
-  async prepare({ repoDir, stateDir, ports, configOptions }) {
+  async prepare({ repoDir, stateDir, ports, gateway, configOptions }) {
     const source = await readFile(join(repoDir, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8');
     const dir = join(stateDir, 'prometheus');
     await mkdir(join(dir, 'data'), { recursive: true });
     const rulesDir = configOptions.rulesDir ?? join(repoDir, 'deploy', 'prometheus', 'rules');
     await writeFile(
       join(dir, 'prometheus.yml'),
-      nativePrometheusConfig(source, ports, rulesDir, configOptions),
+      nativePrometheusConfig(source, ports, rulesDir, {
+        ...configOptions,
+        gatewayTargets: gatewayTelemetryTargets(ports, gateway),
+      }),
     );
   },
   args: ({ stateDir, ports }) => [
@@ -551,6 +568,24 @@ export const GATEWAY_DNS_ADDRESSES: Readonly<Record<GatewayName, string>> = Obje
 /** The name the agent resolves, with the DNS resolver, to the gateways' addresses. */
 export const GATEWAY_DNS_NAME = 'tasklens-gateways';
 
+/** The address a gateway listens on: its own with the DNS resolver, else the stack's. */
+function gatewayHost(name: GatewayName, resolver: 'static' | 'dns'): string {
+  return resolver === 'dns' ? GATEWAY_DNS_ADDRESSES[name] : STACK_HOST;
+}
+
+/** Where Prometheus scrapes the gateways' own metrics; none without the gateway shape. */
+export function gatewayTelemetryTargets(
+  ports: StackPorts,
+  gatewayOptions: GatewayOptions | undefined,
+): string[] {
+  if (gatewayOptions === undefined) return [];
+  const resolver = gatewayResolver(gatewayOptions);
+  return [
+    `${gatewayHost('gateway-1', resolver)}:${ports.gateway1Telemetry}`,
+    `${gatewayHost('gateway-2', resolver)}:${ports.gateway2Telemetry}`,
+  ];
+}
+
 /** The gateway resolver of `options`, checked: `static` unless set. */
 export function gatewayResolver(options: GatewayOptions = {}): 'static' | 'dns' {
   const resolver = options.resolver ?? 'static';
@@ -749,7 +784,7 @@ function ingestComponents(gatewayOptions: GatewayOptions | undefined): Component
     gateway(
       'gateway-1',
       { otlpGrpc: 'gateway1OtlpGrpc', health: 'gateway1Health', telemetry: 'gateway1Telemetry' },
-      dns ? GATEWAY_DNS_ADDRESSES['gateway-1'] : STACK_HOST,
+      gatewayHost('gateway-1', resolver),
     ),
     gateway(
       'gateway-2',
@@ -759,7 +794,7 @@ function ingestComponents(gatewayOptions: GatewayOptions | undefined): Component
         health: 'gateway2Health',
         telemetry: 'gateway2Telemetry',
       },
-      dns ? GATEWAY_DNS_ADDRESSES['gateway-2'] : STACK_HOST,
+      gatewayHost('gateway-2', resolver),
     ),
     agent(resolver),
   ];

@@ -7,6 +7,7 @@ import {
   DEFAULT_STACK_PORTS,
   gatewayHosts,
   gatewayResolver,
+  gatewayTelemetryTargets,
   nativeAlertmanagerConfig,
   nativePrometheusConfig,
   stackComponents,
@@ -38,6 +39,11 @@ describe('nativePrometheusConfig', () => {
     '  - job_name: jaeger',
     '    static_configs:',
     '      - targets: [jaeger:14269]',
+    '  - job_name: otel-gateway',
+    '    dns_sd_configs:',
+    '      - names: [otel-agent, gateway-1, gateway-2]',
+    '        type: A',
+    '        port: 8888',
     '',
   ].join('\n');
 
@@ -84,7 +90,22 @@ describe('nativePrometheusConfig', () => {
       '127.0.0.1:9090',
       '127.0.0.1:8888',
       '127.0.0.1:14269',
+      '',
     ]);
+    expect(config).not.toContain('dns_sd_configs');
+  });
+
+  it('scrapes the gateways of the gateway stack where they listen, by resolver', () => {
+    const ports = { ...DEFAULT_STACK_PORTS, gateway1Telemetry: 5, gateway2Telemetry: 6 };
+    const scraped = (gateway: Parameters<typeof gatewayTelemetryTargets>[1]) =>
+      nativePrometheusConfig(source, ports, '/rules', {
+        gatewayTargets: gatewayTelemetryTargets(ports, gateway),
+      }).split('job_name: otel-gateway\n')[1];
+    expect(scraped(undefined)).toBe('    static_configs:\n      - targets: []\n');
+    expect(scraped({})).toBe('    static_configs:\n      - targets: [127.0.0.1:5, 127.0.0.1:6]\n');
+    expect(scraped({ resolver: 'dns' })).toBe(
+      '    static_configs:\n      - targets: [127.0.0.2:5, 127.0.0.3:6]\n',
+    );
   });
 
   it('keeps the shipped out-of-order window, so late (spooled) samples are accepted natively too', () => {
