@@ -56,7 +56,7 @@ Options:
                     needs root and util-linux unshare
   --metrics-store   up: send task metrics to a metrics store instead of Prometheus: two Thanos
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
-                    (the query API for \`tasklens stats --prometheus-url\`, 10910) and Thanos
+                    (10910, the query API \`tasklens stats\` reads for this stack) and Thanos
                     Rule (the same rules, alerts to Alertmanager)
   --json            print the result as JSON
   -h, --help        show this help
