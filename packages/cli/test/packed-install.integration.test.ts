@@ -250,6 +250,24 @@ describe.each(INSTALL_LINES)(
         return result.length > 0 ? result : undefined;
       });
       expect(runs.map((sample) => sample.value[1])).toEqual(['1']);
+
+      // A failing run, found by `tasklens failures` with no URL: the Jaeger of the stack that
+      // `stack up` recorded, on its --port-base, not the default port.
+      const failing = await project.run(
+        'npx',
+        ['--no', 'tasklens', 'run', '--task', 'packed-failing-run', '--', 'false'],
+        { OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp, OTEL_SERVICE_NAME: 'packed-cli' },
+      );
+      expect(failing.code).toBe(1);
+      const listed = await eventually('the failed run listed by tasklens failures', async () => {
+        const failures = await tasklens(['failures', '--task', 'packed-failing-run', '--json']);
+        if (failures.code !== 0) throw new Error(`tasklens failures: ${failures.stderr}`);
+        const rows = JSON.parse(failures.stdout) as { task: string; service: string }[];
+        return rows.length > 0 ? rows : undefined;
+      });
+      expect(listed.map((row) => [row.task, row.service])).toEqual([
+        ['packed-failing-run', 'packed-cli'],
+      ]);
     }, 120_000);
 
     it('tasklens stack status and down work from the project', async () => {
