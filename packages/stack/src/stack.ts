@@ -78,6 +78,11 @@ export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEn
   };
 }
 
+/** Endpoints of a recorded stack, on its recorded ports. */
+function endpointsOf(state: StackStateFile): StackEndpoints {
+  return stackEndpoints(state.ports, state.metricsStore === true);
+}
+
 function parseState(text: string): StackStateFile | undefined {
   try {
     const state = JSON.parse(text) as StackStateFile;
@@ -115,7 +120,7 @@ export function recordedStackEndpoints(stateDir: string): StackEndpoints | undef
     return undefined;
   }
   const state = parseState(text);
-  return state === undefined ? undefined : stackEndpoints(state.ports, state.metricsStore === true);
+  return state === undefined ? undefined : endpointsOf(state);
 }
 
 async function writeState(stateDir: string, state: StackStateFile): Promise<void> {
@@ -495,7 +500,7 @@ export async function stackStatus(stateDir: string): Promise<StackStatus> {
     stateDir: directory,
     recorded: true,
     ports: state.ports,
-    endpoints: stackEndpoints(state.ports, state.metricsStore === true),
+    endpoints: endpointsOf(state),
     components,
   };
 }
