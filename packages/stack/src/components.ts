@@ -568,9 +568,33 @@ export const GATEWAY_DNS_ADDRESSES: Readonly<Record<GatewayName, string>> = Obje
 /** The name the agent resolves, with the DNS resolver, to the gateways' addresses. */
 export const GATEWAY_DNS_NAME = 'tasklens-gateways';
 
-/** The address a gateway listens on: its own with the DNS resolver, else the stack's. */
-function gatewayHost(name: GatewayName, resolver: 'static' | 'dns'): string {
-  return resolver === 'dns' ? GATEWAY_DNS_ADDRESSES[name] : STACK_HOST;
+const GATEWAY_NAMES: readonly GatewayName[] = ['gateway-1', 'gateway-2'];
+
+/** Which of the stack's ports a gateway listens on. */
+interface GatewayPortNames {
+  otlpGrpc: keyof StackPorts;
+  health: keyof StackPorts;
+  telemetry: keyof StackPorts;
+}
+
+/**
+ * Where a gateway listens: its own address and both on one OTLP port with the DNS resolver (one
+ * name resolving to both addresses, with one port), else the stack's address and ports of its own.
+ */
+function gatewayPlacement(
+  name: GatewayName,
+  resolver: 'static' | 'dns',
+): { host: string; portNames: GatewayPortNames } {
+  const dns = resolver === 'dns';
+  const portNames: GatewayPortNames =
+    name === 'gateway-1'
+      ? { otlpGrpc: 'gateway1OtlpGrpc', health: 'gateway1Health', telemetry: 'gateway1Telemetry' }
+      : {
+          otlpGrpc: dns ? 'gateway1OtlpGrpc' : 'gateway2OtlpGrpc',
+          health: 'gateway2Health',
+          telemetry: 'gateway2Telemetry',
+        };
+  return { host: dns ? GATEWAY_DNS_ADDRESSES[name] : STACK_HOST, portNames };
 }
 
 /** Where Prometheus scrapes the gateways' own metrics; none without the gateway shape. */
@@ -580,10 +604,10 @@ export function gatewayTelemetryTargets(
 ): string[] {
   if (gatewayOptions === undefined) return [];
   const resolver = gatewayResolver(gatewayOptions);
-  return [
-    `${gatewayHost('gateway-1', resolver)}:${ports.gateway1Telemetry}`,
-    `${gatewayHost('gateway-2', resolver)}:${ports.gateway2Telemetry}`,
-  ];
+  return GATEWAY_NAMES.map((name) => {
+    const { host, portNames } = gatewayPlacement(name, resolver);
+    return `${host}:${ports[portNames.telemetry]}`;
+  });
 }
 
 /** The gateway resolver of `options`, checked: `static` unless set. */
@@ -661,7 +685,7 @@ function agent(resolver: 'static' | 'dns'): ComponentDefinition {
       ? {
           async prepare({ stateDir }: ComponentContext) {
             await mkdir(join(stateDir, 'agent'), { recursive: true });
-            await setGatewayDnsRecords(stateDir, ['gateway-1', 'gateway-2']);
+            await setGatewayDnsRecords(stateDir, GATEWAY_NAMES);
           },
           launcher: privateHostsLauncher,
         }
@@ -731,7 +755,7 @@ export function tailSamplingEnv(options: GatewayOptions = {}): Record<string, st
 
 function gateway(
   name: GatewayName,
-  portNames: { otlpGrpc: keyof StackPorts; health: keyof StackPorts; telemetry: keyof StackPorts },
+  portNames: GatewayPortNames,
   host: string,
 ): ComponentDefinition {
   return {
@@ -779,23 +803,11 @@ export function stackComponents(options: {
 function ingestComponents(gatewayOptions: GatewayOptions | undefined): ComponentDefinition[] {
   if (gatewayOptions === undefined) return [collector];
   const resolver = gatewayResolver(gatewayOptions);
-  const dns = resolver === 'dns';
   return [
-    gateway(
-      'gateway-1',
-      { otlpGrpc: 'gateway1OtlpGrpc', health: 'gateway1Health', telemetry: 'gateway1Telemetry' },
-      gatewayHost('gateway-1', resolver),
-    ),
-    gateway(
-      'gateway-2',
-      {
-        // With the DNS resolver, one port for both, on their own addresses.
-        otlpGrpc: dns ? 'gateway1OtlpGrpc' : 'gateway2OtlpGrpc',
-        health: 'gateway2Health',
-        telemetry: 'gateway2Telemetry',
-      },
-      gatewayHost('gateway-2', resolver),
-    ),
+    ...GATEWAY_NAMES.map((name) => {
+      const { host, portNames } = gatewayPlacement(name, resolver);
+      return gateway(name, portNames, host);
+    }),
     agent(resolver),
   ];
 }
