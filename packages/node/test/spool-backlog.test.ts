@@ -1,6 +1,6 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from '@tasklens/test-utils';
 import type { OtlpReceiver } from '@tasklens/test-utils';
@@ -53,6 +53,7 @@ describe('the spool’s backlog', () => {
       kept.push(first, second);
       await spool.close();
       expect(readdirSync(path).filter((name) => name.endsWith('.json'))).toEqual([]);
+      rmSync(dirname(path), { recursive: true, force: true });
     }
     expect(
       receiver
