@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real backend binaries the tests and `tasklens stack up` run are on this machine:
-#   - prometheus-alertmanager (and amtool) from Debian's package;
+#   - prometheus-alertmanager (and amtool) from Debian's package, and Debian's chromium for the
+#     console's browser tests;
 #   - the tasklens collector (otelcol-tasklens), built with the OpenTelemetry Collector Builder from
 #     deploy/collector/builder-config.yaml;
 #   - Jaeger v2 (jaeger), built from its Go module;
@@ -45,13 +46,20 @@ exec 9>"$cache_dir/.ensure-binaries.lock"
 flock 9
 
 # --- Debian packages -----------------------------------------------------------------------------
+# Each command the stack or the tests run, and the Debian package that brings it: Alertmanager
+# for the stack, Chromium for the console's browser tests and benchmark.
+declare -A package_of=([prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager [chromium]=chromium)
 missing=()
-for tool in prometheus-alertmanager amtool; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+packages=()
+for tool in prometheus-alertmanager amtool chromium; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    missing+=("$tool")
+    [[ " ${packages[*]} " == *" ${package_of[$tool]} "* ]] || packages+=("${package_of[$tool]}")
+  fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install prometheus-alertmanager"
-  log "installing Debian package prometheus-alertmanager (missing: ${missing[*]})"
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}; run as root or: sudo apt-get install ${packages[*]}"
+  log "installing Debian packages ${packages[*]} (missing: ${missing[*]})"
   # The package's maintainer scripts would start a system daemon on :9093 that would clash with the
   # stack tasklens starts itself. A policy-rc.d answering 101 ("action not allowed") keeps
   # invoke-rc.d from starting it; an existing policy file is left alone.
@@ -64,7 +72,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   {
     apt-get update &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus-alertmanager
+      DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${packages[@]}"
   } >"$log_dir/apt-get.log" 2>&1 || {
     [ "$own_policy" = 1 ] && rm -f "$policy"
     tail -n 20 "$log_dir/apt-get.log" >&2
@@ -72,7 +80,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   }
   [ "$own_policy" = 1 ] && rm -f "$policy"
 else
-  log "Debian package present: prometheus-alertmanager"
+  log "Debian packages present: prometheus-alertmanager, chromium"
 fi
 
 # --- Go builds -----------------------------------------------------------------------------------

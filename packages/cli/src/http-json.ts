@@ -1,6 +1,18 @@
 /** A backend (Jaeger, Prometheus) could not be reached or answered with an error. */
 export class BackendUnreachableError extends Error {
   override readonly name = 'BackendUnreachableError';
+
+  /**
+   * @param url - what was asked for
+   * @param status - the backend's HTTP status when it answered, `undefined` when it did not
+   */
+  constructor(
+    message: string,
+    readonly url: URL,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
 }
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -14,12 +26,15 @@ export async function getJson(url: URL, what: string): Promise<unknown> {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new BackendUnreachableError(
       `${what} at ${url.origin} is not reachable (${cause}); start it with \`tasklens stack up\` or pass its URL`,
+      url,
     );
   }
   if (!response.ok) {
     const body = (await response.text()).slice(0, 300);
     throw new BackendUnreachableError(
       `${what} answered ${response.status} for ${url.pathname}: ${body}`,
+      url,
+      response.status,
     );
   }
   return response.json();

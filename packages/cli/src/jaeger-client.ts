@@ -1,4 +1,4 @@
-import { getJson } from './http-json.js';
+import { BackendUnreachableError, getJson } from './http-json.js';
 
 /** A span as Jaeger's query API (`/api/traces`) returns it, reduced to what tasklens reads. */
 export interface JaegerSpan {
@@ -11,6 +11,7 @@ export interface JaegerSpan {
   duration: number;
   tags: { key: string; type: string; value: unknown }[];
   logs?: { timestamp: number; fields: { key: string; value: unknown }[] }[];
+  references?: { refType: string; traceID: string; spanID: string }[];
   processID: string;
 }
 
@@ -22,7 +23,7 @@ export interface JaegerTrace {
 
 /** Reads traces from Jaeger's HTTP query API (the one its UI uses; Jaeger v1 and v2). */
 export class JaegerClient {
-  constructor(private readonly baseUrl: string) {}
+  constructor(readonly baseUrl: string) {}
 
   /** The services Jaeger knows, without Jaeger's own. */
   async services(): Promise<string[]> {
@@ -48,6 +49,21 @@ export class JaegerClient {
     url.searchParams.set('limit', String(limit));
     const body = (await getJson(url, 'Jaeger')) as { data: JaegerTrace[] | null };
     return body.data ?? [];
+  }
+
+  /**
+   * One whole trace by its id, or `undefined` when Jaeger does not hold it (never stored, or
+   * dropped by its retention).
+   */
+  async trace(traceId: string): Promise<JaegerTrace | undefined> {
+    const url = new URL(`/api/traces/${encodeURIComponent(traceId)}`, this.baseUrl);
+    try {
+      const body = (await getJson(url, 'Jaeger')) as { data: JaegerTrace[] | null };
+      return body.data?.[0];
+    } catch (error) {
+      if (error instanceof BackendUnreachableError && error.status === 404) return undefined;
+      throw error;
+    }
   }
 
   /** The link to a trace in Jaeger's UI. */

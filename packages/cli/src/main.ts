@@ -20,6 +20,10 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
     load: async () => (await import('./commands/failures.js')).failuresCommand,
     summary: 'list recently failed tasks with their traces (Jaeger)',
   },
+  ui: {
+    load: async () => (await import('./commands/ui.js')).uiCommand,
+    summary: 'the task console in the browser: tasks, failures by error, traces, alerts',
+  },
   stack: {
     load: async () => (await import('./commands/stack.js')).stackCommand,
     summary: 'start, stop, inspect or build the native collector, Prometheus, Alertmanager, Jaeger',

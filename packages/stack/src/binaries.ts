@@ -104,6 +104,7 @@ export async function expectedBinaryPaths(
       (await findOnPath('prometheus-alertmanager', env)) ??
       (await findOnPath('alertmanager', env)) ??
       'prometheus-alertmanager',
+    node: process.execPath,
   };
 }
 

@@ -46,20 +46,22 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   storeRouterCapnp: 10914,
   storeIngester0Capnp: 10915,
   storeIngester1Capnp: 10916,
+  console: 8765,
 });
 
 /**
- * Thirty-four consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * Thirty-five consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
  * `base + 11`; then the gateway stack's two gateways (OTLP/gRPC, health, telemetry each) from
  * `base + 12` to `base + 17`, and the metrics store's sixteen from `base + 18` (router write) to
- * `base + 33` (the receivers' Cap'n Proto listeners), each used only by a stack that runs them.
+ * `base + 33` (the receivers' Cap'n Proto listeners), and the console's `base + 34`, each used only
+ * by a stack that runs them.
  * For a second stack beside one on the default ports (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 33 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65502, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 34 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65501, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -96,6 +98,7 @@ export function stackPortsFrom(base: number): StackPorts {
     storeRouterCapnp: base + 31,
     storeIngester0Capnp: base + 32,
     storeIngester1Capnp: base + 33,
+    console: base + 34,
   };
 }
 
@@ -794,10 +797,34 @@ function gateway(
 export function stackComponents(options: {
   gateway?: GatewayOptions | undefined;
   metricsStore?: boolean | undefined;
+  console?: boolean | undefined;
 }): readonly ComponentDefinition[] {
   const store = options.metricsStore === true ? METRICS_STORE_COMPONENTS : [];
-  return [alertmanager, prometheus, jaeger, ...store, ...ingestComponents(options.gateway)];
+  return [
+    alertmanager,
+    prometheus,
+    jaeger,
+    ...store,
+    ...ingestComponents(options.gateway),
+    ...(options.console === true ? [consoleComponent] : []),
+  ];
 }
+
+/**
+ * The task console: `tasklens ui` run by Node, reading the backends of the stack recorded in the
+ * state directory (so it follows the ports and the metrics store without options of its own).
+ */
+const consoleComponent: ComponentDefinition = {
+  name: 'console',
+  binary: 'node',
+  ports: ['console'],
+  args: ({ consoleScript, stateDir, ports }) => {
+    if (consoleScript === undefined) throw new Error('the console needs the tasklens command');
+    return [consoleScript, 'ui', '--state-dir', stateDir, '--port', String(ports.console)];
+  },
+  env: () => ({}),
+  readyUrl: ({ ports }) => `http://${STACK_HOST}:${ports.console}/healthz`,
+};
 
 /** What takes OTLP in: the collector, or the gateway stack's two gateways and agent. */
 function ingestComponents(gatewayOptions: GatewayOptions | undefined): ComponentDefinition[] {

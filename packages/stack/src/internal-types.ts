@@ -23,6 +23,8 @@ export interface ComponentContext {
   gateway: GatewayOptions | undefined;
   /** Options of the generated Prometheus and Alertmanager configs, as given to startStack. */
   configOptions: GeneratedConfigOptions;
+  /** The `tasklens` command's file that serves the console, when the stack runs it. */
+  consoleScript: string | undefined;
 }
 
 /**

@@ -61,8 +61,13 @@ export function defaultStateDir(): string {
 }
 
 /** Endpoints of a stack listening on `ports`, with or without the metrics store. */
-export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEndpoints {
+export function stackEndpoints(
+  ports: StackPorts,
+  metricsStore = false,
+  withConsole = false,
+): StackEndpoints {
   return {
+    ...(withConsole ? { console: `http://${STACK_HOST}:${ports.console}` } : {}),
     ...(metricsStore
       ? {
           storeQuery: `http://${STACK_HOST}:${ports.storeQueryHttp}`,
@@ -80,7 +85,11 @@ export function stackEndpoints(ports: StackPorts, metricsStore = false): StackEn
 
 /** Endpoints of a recorded stack, on its recorded ports. */
 function endpointsOf(state: StackStateFile): StackEndpoints {
-  return stackEndpoints(state.ports, state.metricsStore === true);
+  return stackEndpoints(
+    { ...DEFAULT_STACK_PORTS, ...state.ports },
+    state.metricsStore === true,
+    state.components.some((component) => component.name === 'console'),
+  );
 }
 
 function parseState(text: string): StackStateFile | undefined {
@@ -338,7 +347,11 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     await checkPrivateMountNamespace();
   }
   const metricsStore = options.metricsStore === true;
-  const definitions = stackComponents({ gateway: options.gateway, metricsStore });
+  const definitions = stackComponents({
+    gateway: options.gateway,
+    metricsStore,
+    console: options.console !== undefined,
+  });
   const binaries = await resolveStackBinaries(repoDir, options.binaries, process.env, {
     metricsStore,
   });
@@ -361,6 +374,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       extraRuleFiles: options.extraRuleFiles?.map((file) => resolve(file)),
       metricsStore,
     },
+    consoleScript: options.console?.script,
   };
   const state: StackStateFile = {
     version: 1,
@@ -390,7 +404,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
   return {
     stateDir,
     ports,
-    endpoints: stackEndpoints(ports, metricsStore),
+    endpoints: stackEndpoints(ports, metricsStore, options.console !== undefined),
     components: state.components.map((component) => ({ ...component })),
     stop: () => stopStack(stateDir),
   };

@@ -7,7 +7,7 @@
  * Names of the stack's components, in the order they start: `collector` in the single-collector
  * stack; `gateway-1`, `gateway-2` and `agent` in its place in the gateway stack
  * ({@link StartStackOptions.gateway}); the metrics store's Thanos processes before them with
- * {@link StartStackOptions.metricsStore}.
+ * {@link StartStackOptions.metricsStore}; the task console last with {@link StartStackOptions.console}.
  */
 export type StackComponentName =
   | 'alertmanager'
@@ -21,7 +21,8 @@ export type StackComponentName =
   | 'store-ingester-1'
   | 'store-router'
   | 'store-query'
-  | 'store-rule';
+  | 'store-rule'
+  | 'console';
 
 /**
  * Loopback ports the stack listens on. Defaults ({@link DEFAULT_STACK_PORTS}) are the usual ones;
@@ -94,6 +95,8 @@ export interface StackPorts {
   storeRouterCapnp: number;
   storeIngester0Capnp: number;
   storeIngester1Capnp: number;
+  /** The task console (`tasklens ui`), with {@link StartStackOptions.console}. Default 8765. */
+  console: number;
 }
 
 /** The gateway stack's gateways. */
@@ -136,6 +139,8 @@ export interface StackBinaries {
   alertmanager: string;
   /** Thanos, built from its Go module: needed only with {@link StartStackOptions.metricsStore}. */
   thanos: string;
+  /** The Node.js that runs the console ({@link StartStackOptions.console}). Default: this process's. */
+  node: string;
 }
 
 /** Options of {@link startStack}. Every field is optional. */
@@ -213,6 +218,12 @@ export interface StartStackOptions {
    * Alertmanager. Prometheus keeps scraping the pipeline's own metrics. Default false.
    */
   metricsStore?: boolean;
+  /**
+   * Also run the task console: `node <script> ui` on the console port, reading this stack's
+   * Prometheus (or metrics store), Jaeger and Alertmanager. `script` is the `tasklens` command's
+   * file (the CLI's bin); `tasklens stack up` passes its own. Default: no console.
+   */
+  console?: { script: string };
 }
 
 /**
@@ -258,6 +269,8 @@ export interface StackEndpoints {
   storeQuery?: string;
   /** Base URL of the metrics store's ruler (Thanos Rule); present when the stack runs the store. */
   storeRule?: string;
+  /** Base URL of the task console, e.g. `http://127.0.0.1:8765`; present when the stack runs it. */
+  console?: string;
 }
 
 /** A stack that {@link startStack} started and that is ready. */

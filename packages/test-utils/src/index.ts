@@ -2,6 +2,7 @@
  * Helpers shared by the tests, fixture processes and benchmarks of the repository (private: never
  * published). A helper one package alone uses stays in that package's test/support folder.
  */
+export { CHROMIUM_PATH, launchBrowser } from './browser.js';
 export { closedPort } from './closed-port.js';
 export {
   dashboardPanels,

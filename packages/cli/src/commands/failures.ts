@@ -5,6 +5,7 @@ import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { JaegerClient } from '../jaeger-client.js';
+import { traceLinks } from '../trace-links.js';
 import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import { UsageError } from '../usage-error.js';
 import {
@@ -17,12 +18,14 @@ import {
 } from '@tasklens/core';
 
 const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
+const DEFAULT_CONSOLE_URL = 'http://127.0.0.1:8765';
 
 const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
-                         [--jaeger-url URL | --state-dir DIR] [--json]
+                         [--jaeger-url URL | --state-dir DIR] [--console-url URL] [--json]
 
 Lists failed task attempts (spans with error status and a task.name) found in Jaeger, newest
-first: time, service, task, queue, attempt, error type, message, duration and the trace.
+first: time, service, task, queue, attempt, error type, message, duration and a link to the
+trace: its page in the console (\`tasklens ui\`) when the console answers, else Jaeger's.
 
 Options:
   --service NAME     only this service (default: every service Jaeger knows)
@@ -32,7 +35,10 @@ Options:
   --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else the Jaeger of the
                      stack \`tasklens stack up\` recorded in its default state directory, on
                      whatever --port-base, else ${DEFAULT_JAEGER_URL})
-  --state-dir DIR    the Jaeger of the stack recorded in DIR (\`tasklens stack up --state-dir DIR\`)
+  --console-url URL  the console the links open (default $TASKLENS_CONSOLE_URL, else the
+                     recorded stack's, else ${DEFAULT_CONSOLE_URL})
+  --state-dir DIR    the Jaeger and console of the stack recorded in DIR
+                     (\`tasklens stack up --state-dir DIR\`)
   --json             print a JSON array instead of a table
   -h, --help         show this help
 
@@ -47,6 +53,8 @@ export interface TaskFailure {
   queue: string | undefined;
   attempt: number | undefined;
   retrying: boolean;
+  /** task.outcome: failure or timeout. */
+  outcome: string | undefined;
   errorType: string | undefined;
   message: string | undefined;
   durationMs: number;
@@ -63,6 +71,7 @@ interface FailuresArguments {
   sinceMs: number;
   limit: number;
   jaegerUrl: string;
+  consoleUrl: string;
   json: boolean;
 }
 
@@ -77,6 +86,7 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
       since: { type: 'string', default: '1h' },
       limit: { type: 'string', default: '20' },
       'jaeger-url': { type: 'string' },
+      'console-url': { type: 'string' },
       'state-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -99,6 +109,14 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
     fromStack: (endpoints) => endpoints.jaegerQuery,
     fallback: DEFAULT_JAEGER_URL,
   });
+  const consoleUrl = backendUrl({
+    option: '--console-url',
+    given: values['console-url'],
+    stateDir: values['state-dir'],
+    envVar: 'TASKLENS_CONSOLE_URL',
+    fromStack: (endpoints) => endpoints.console ?? DEFAULT_CONSOLE_URL,
+    fallback: DEFAULT_CONSOLE_URL,
+  });
   return {
     help: values.help,
     service: values.service,
@@ -106,6 +124,7 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
     sinceMs,
     limit,
     jaegerUrl,
+    consoleUrl,
     json: values.json,
   };
 }
@@ -120,7 +139,11 @@ function optionalString(value: unknown): string | undefined {
   return undefined;
 }
 
-function toFailure(trace: JaegerTrace, span: JaegerSpan, client: JaegerClient): TaskFailure {
+function toFailure(
+  trace: JaegerTrace,
+  span: JaegerSpan,
+  traceUrl: (traceId: string) => string,
+): TaskFailure {
   const attempt = tag(span, ATTR_TASK_ATTEMPT);
   return {
     time: new Date(span.startTime / 1000).toISOString(),
@@ -129,13 +152,14 @@ function toFailure(trace: JaegerTrace, span: JaegerSpan, client: JaegerClient): 
     queue: optionalString(tag(span, ATTR_MESSAGING_DESTINATION_NAME)),
     attempt: attempt === undefined ? undefined : Number(attempt),
     retrying: tag(span, ATTR_TASK_RETRYING) === true,
+    outcome: optionalString(tag(span, ATTR_TASK_OUTCOME)),
     errorType: optionalString(tag(span, ATTR_ERROR_TYPE)),
     message: optionalString(tag(span, 'otel.status_description')),
     durationMs: span.duration / 1000,
     traceId: span.traceID,
     spanId: span.spanID,
     spanName: span.operationName,
-    url: client.traceUrl(span.traceID),
+    url: traceUrl(span.traceID),
   };
 }
 
@@ -148,34 +172,53 @@ function isFailedTaskSpan(span: JaegerSpan, task: string | undefined): boolean {
   return errorStatus && taskName !== undefined && (task === undefined || taskName === task);
 }
 
-/** Failed task spans of the given services, newest first, at most `limit`. */
-async function findFailures(options: FailuresArguments): Promise<TaskFailure[]> {
-  const client = new JaegerClient(options.jaegerUrl);
-  const services = options.service === undefined ? await client.services() : [options.service];
-  const endMs = Date.now();
+/** Which failed attempts {@link findFailures} looks for. */
+export interface FailureQuery {
+  /** One service, or every service Jaeger knows. */
+  service?: string | undefined;
+  task?: string | undefined;
+  /** From `endMs - sinceMs` to `endMs` (default now). */
+  sinceMs: number;
+  endMs?: number;
+  /** At most this many, and this many traces per service and outcome from Jaeger. */
+  limit: number;
+  /** The link of a trace (the console's trace page, else Jaeger's). */
+  traceUrl: (traceId: string) => string;
+}
+
+/**
+ * Failed task spans found in Jaeger, newest first, at most `limit`: one search per service and
+ * failed outcome. `tasklens failures` and the console's failure groups read them alike.
+ */
+export async function findFailures(
+  client: JaegerClient,
+  query: FailureQuery,
+): Promise<TaskFailure[]> {
+  const services = query.service === undefined ? await client.services() : [query.service];
+  const endMs = query.endMs ?? Date.now();
   const failures: TaskFailure[] = [];
   const seen = new Set<string>();
   for (const service of services) {
     for (const outcome of FAILED_OUTCOMES) {
       const tags: Record<string, string> = { [ATTR_TASK_OUTCOME]: outcome };
-      if (options.task !== undefined) tags[ATTR_TASK_NAME] = options.task;
+      if (query.task !== undefined) tags[ATTR_TASK_NAME] = query.task;
       const traces = await client.findTraces(
         service,
         tags,
-        endMs - options.sinceMs,
+        endMs - query.sinceMs,
         endMs,
-        options.limit,
+        query.limit,
       );
       for (const trace of traces) {
         for (const span of trace.spans) {
-          if (!isFailedTaskSpan(span, options.task) || seen.has(span.spanID)) continue;
+          if (!isFailedTaskSpan(span, query.task) || seen.has(span.spanID)) continue;
           seen.add(span.spanID);
-          failures.push(toFailure(trace, span, client));
+          failures.push(toFailure(trace, span, query.traceUrl));
         }
       }
     }
   }
-  return failures.sort((a, b) => b.time.localeCompare(a.time)).slice(0, options.limit);
+  return failures.sort((a, b) => b.time.localeCompare(a.time)).slice(0, query.limit);
 }
 
 function formatTable(failures: TaskFailure[]): string {
@@ -223,7 +266,9 @@ export async function failuresCommand(
   );
   if (typeof options === 'number') return options;
   return printFromBackend('failures', output, async () => {
-    const failures = await findFailures(options);
+    const client = new JaegerClient(options.jaegerUrl);
+    const traceUrl = await traceLinks(options.consoleUrl, client);
+    const failures = await findFailures(client, { ...options, traceUrl });
     return options.json ? `${JSON.stringify(failures, null, 2)}\n` : formatTable(failures);
   });
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import {
@@ -14,14 +15,21 @@ import type { StackStatus, StopStackResult } from '@tasklens/stack';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 
+/**
+ * The `tasklens` command's file (dist/tasklens.js), which the stack runs to serve the console: the
+ * same path from this file in src/ and in dist/.
+ */
+const TASKLENS_SCRIPT = fileURLToPath(new URL('../../dist/tasklens.js', import.meta.url));
+
 function usage(): string {
   return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
-       tasklens stack up [--gateway [--gateway-resolver static|dns]] [--metrics-store]
+       tasklens stack up [--gateway [--gateway-resolver static|dns]] [--metrics-store] [--no-ui]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
-deploy/alertmanager/alertmanager.yml, http://127.0.0.1:9094/alerts) and Jaeger (query API on
-16686; the UI comes with the Jaeger image).
+deploy/alertmanager/alertmanager.yml, http://127.0.0.1:9094/alerts), Jaeger (query API on
+16686) and the task console (\`tasklens ui\`, http://127.0.0.1:8765): tasks, failures grouped by
+error, traces and alerts in the browser.
 
 Commands:
   up       start the stack and wait until every component is ready
@@ -33,9 +41,10 @@ Commands:
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
-  --port-base N     up: listen on the ports N to N+33 instead of the defaults
+  --port-base N     up: listen on the ports N to N+34 instead of the defaults
                     (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
-                    Alertmanager N+11, gateways N+12 to N+17, metrics store N+18 to N+33);
+                    Alertmanager N+11, gateways N+12 to N+17, metrics store N+18 to N+33,
+                    console N+34);
                     down and status read the ports from the state directory
   --gateway         up: the scaled-out shape on loopback: an agent collector on the OTLP ports
                     (metrics straight to Prometheus, traces by trace id to the gateways) and two
@@ -58,6 +67,7 @@ Options:
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
                     (10910, the query API \`tasklens stats\` reads for this stack) and Thanos
                     Rule (the same rules, alerts to Alertmanager)
+  --no-ui           up: do not start the console (start it later with \`tasklens ui\`)
   --json            print the result as JSON
   -h, --help        show this help
 
@@ -85,6 +95,7 @@ function formatStatus(status: StackStatus): string {
       `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
       `Alertmanager ${endpoints.alertmanager}`,
     );
+    if (endpoints.console !== undefined) lines.push(`Console ${endpoints.console}`);
     if (endpoints.storeQuery !== undefined) {
       lines.push(`Metrics store query ${endpoints.storeQuery}  rules ${endpoints.storeRule ?? ''}`);
     }
@@ -134,6 +145,7 @@ export async function stackCommand(
         'port-base': { type: 'string' },
         gateway: { type: 'boolean', default: false },
         'metrics-store': { type: 'boolean', default: false },
+        'no-ui': { type: 'boolean', default: false },
         'gateway-resolver': { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -174,7 +186,7 @@ export async function stackCommand(
       return 2;
     }
   }
-  for (const flag of ['gateway', 'metrics-store'] as const) {
+  for (const flag of ['gateway', 'metrics-store', 'no-ui'] as const) {
     if (values[flag] && action !== 'up') {
       output.stderr(`tasklens stack: --${flag} applies to \`up\` only\n`);
       return 2;
@@ -204,6 +216,7 @@ export async function stackCommand(
           ...(values.gateway ? { gateway: resolver === undefined ? {} : { resolver } } : {}),
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
           ...(values['metrics-store'] ? { metricsStore: true } : {}),
+          ...(values['no-ui'] ? {} : { console: { script: TASKLENS_SCRIPT } }),
         });
         print(
           { stateDir: stack.stateDir, ports: stack.ports, endpoints: stack.endpoints },
