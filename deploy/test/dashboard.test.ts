@@ -1,11 +1,14 @@
 /*
  * The Grafana dashboard (deploy/grafana/dashboards/tasklens.json) as JSON: its queries, variables
- * and links. That promtool parses every query is dashboard-queries.integration.test.ts.
+ * and links, and the task measures' queries as their one definition renders them (the definitions
+ * `tasklens stats` and the console use). That promtool parses every query is
+ * dashboard-queries.integration.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
+import { dashboardExpressions } from '@tasklens/cli';
 import { dashboardPanels, dashboardQueries, substituteVariables } from '@tasklens/test-utils';
 import { REPO_DIR } from './run-tool.js';
 
@@ -13,10 +16,11 @@ interface DashboardJson {
   uid: string;
   templating: { list: { name: string; type: string; query: unknown }[] };
   panels: {
+    id: number;
     title: string;
     datasource: { uid: string };
     fieldConfig: { defaults: { links?: { url: string }[] } };
-    targets: { expr: string; exemplar?: boolean }[];
+    targets: { refId: string; expr: string; exemplar?: boolean }[];
   }[];
 }
 
@@ -62,6 +66,27 @@ describe('tasklens dashboard queries', () => {
       expect(variables.get(name)?.type, name).toBe('query');
     }
     for (const panel of typed.panels) expect(panel.datasource.uid).toBe('${prometheus}');
+  });
+
+  it('queries each task measure as its definition renders it (node scripts/generate-dashboard-queries.js)', () => {
+    const rendered = dashboardExpressions();
+    expect(rendered.map((target) => target.panelTitle)).toEqual(
+      expect.arrayContaining([
+        'Finished attempts per second',
+        'Failure ratio',
+        'Duration p50 / p95 / p99',
+        'Queue wait p95',
+        'In flight',
+        'Time since last success',
+        'Chain latency p95',
+      ]),
+    );
+    for (const { panelId, panelTitle, refId, expr } of rendered) {
+      const panel = typed.panels.find((candidate) => candidate.id === panelId);
+      expect(panel?.title, `panel ${panelId}`).toBe(panelTitle);
+      const target = panel?.targets.find((candidate) => candidate.refId === refId);
+      expect(target?.expr, `panel ${panelId} "${panelTitle}" target ${refId}`).toBe(expr);
+    }
   });
 
   it('links the failure panels to the failing traces of the task in Jaeger', () => {

@@ -21,6 +21,7 @@ export const MATCH_ALL_VARIABLES: Readonly<Record<string, string>> = Object.free
   task_name: '.+',
   task_queue: '.*',
   __rate_interval: '5m',
+  __rate_interval_ms: '300000',
   __interval: '1m',
   __range: '1h',
 });
