@@ -9,43 +9,17 @@
 // unbundled in dist/commands/ and load from node_modules when they run. dist/bin.js and
 // dist/main.js stay as tsc wrote them: the command unbundled, and `main()` for code that imports
 // @tasklens/cli.
-import { chmodSync, readFileSync } from 'node:fs';
-import { basename, join, sep } from 'node:path';
+import { chmodSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { bundledPackagesNotice } from './bundled-packages-notice.js';
 
 const DIST = fileURLToPath(new URL('../packages/cli/dist/', import.meta.url));
 const BIN = join(DIST, 'bin.js');
 const MAIN = join(DIST, 'main.js');
 const COMMAND = join(DIST, 'tasklens.js');
 const BUNDLE = join(DIST, 'tasklens-main.js');
-
-/** The package.json of the npm package holding `file`, or `undefined` for our own files. */
-function packageOf(file) {
-  const marker = `${sep}node_modules${sep}`;
-  const at = file.lastIndexOf(marker);
-  if (at < 0) return undefined;
-  const rest = file.slice(at + marker.length).split(sep);
-  const name = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-  return JSON.parse(readFileSync(join(file.slice(0, at + marker.length), name, 'package.json')));
-}
-
-/** A comment naming the third-party packages bundled into a chunk, with their licenses. */
-function bundledPackagesNotice(chunk) {
-  const packages = new Map();
-  for (const id of chunk.moduleIds) {
-    const manifest = packageOf(id);
-    if (manifest !== undefined) packages.set(manifest.name, manifest);
-  }
-  if (packages.size === 0) return '';
-  const lines = [...packages.values()]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map(({ name, version, license, author }) => {
-      const by = typeof author === 'string' ? author : author?.name;
-      return ` *   ${name}@${version}, ${license}${by ? `, ${by}` : ''}`;
-    });
-  return `/*\n * Bundled from these packages, each under its own license:\n${lines.join('\n')}\n */`;
-}
 
 // The command line, `run` and everything it loads, in one file.
 await build({
