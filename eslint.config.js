@@ -21,6 +21,17 @@ export default tseslint.config(
     },
   },
   {
+    // The console's page runs in the browser and has a tsconfig of its own.
+    files: ['packages/cli/console-app/**/*.ts'],
+    languageOptions: {
+      globals: globals.browser,
+      parserOptions: {
+        project: ['./packages/cli/console-app/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
