@@ -2,7 +2,8 @@
  * Every query an operator sees, against the real Prometheus after demo traffic: the demo's own
  * producer and worker (demo/producer.js, demo/worker.js: quick, slow, retried and failing tasks
  * on BullMQ) export to a native stack, then each PromQL expression of the Grafana dashboard and
- * of `tasklens stats` must return at least one series. Prometheus evaluates the recording rules
+ * of the task queries (`tasklens stats` and the console) must return at least one series, and the
+ * rows, charts and failure counts they make must hold the demo's numbers. Prometheus evaluates the recording rules
  * every second here (test-only startStack option), so they follow the traffic within seconds.
  */
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,15 @@ import {
   startNodeProcess,
 } from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
-import { statsQueries } from '../src/commands/stats.js';
+import {
+  collectFailureCounts,
+  collectTaskRows,
+  collectTaskSeries,
+  failureCountQueries,
+  taskRowQueries,
+  taskSeriesQueries,
+} from '../src/task-queries.js';
+import { PrometheusClient } from '../src/prometheus-client.js';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
 import { testStackPorts } from './support/test-ports.js';
@@ -29,9 +38,16 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** How long the queries may take to return series once the demo's producer is done. */
 const QUERIES_LIMIT_MS = 90_000;
 /** The stats window: 15 minutes, as `tasklens stats --since 15m` passes it. */
-const STATS_WINDOW = '900s';
+const STATS_WINDOW = 900;
 /** A demo task that is retried and then succeeds, so every stats column has a value for it. */
 const STATS_TASK = 'send-email';
+/** send-email as the demo worker runs it: 8 jobs, each failing twice before it succeeds. */
+const SEND_EMAIL = {
+  service: 'demo-worker',
+  task: STATS_TASK,
+  queue: 'demo-jobs',
+  system: 'bullmq',
+};
 
 // Below the ephemeral port range, apart from the other test files' stacks.
 const PORTS = testStackPorts(21400);
@@ -91,14 +107,21 @@ const QUERIES: NamedQuery[] = [
     name: `dashboard panel ${query.panelId} "${query.panelTitle}" target ${query.refId}`,
     expr: query.expr,
   })),
-  ...Object.entries(statsQueries(STATS_WINDOW, undefined)).map(([column, expr]) => ({
+  ...Object.entries(taskRowQueries(STATS_WINDOW)).map(([column, expr]) => ({
     name: `tasklens stats column ${column}`,
     expr,
   })),
-  ...Object.entries(statsQueries(STATS_WINDOW, STATS_TASK)).map(([column, expr]) => ({
+  ...Object.entries(taskRowQueries(STATS_WINDOW, { task: STATS_TASK })).map(([column, expr]) => ({
     name: `tasklens stats --task ${STATS_TASK} column ${column}`,
     expr,
   })),
+  ...Object.entries(failureCountQueries(STATS_WINDOW, 60, { task: STATS_TASK })).map(
+    ([name, expr]) => ({ name: `console failure counts ${name}`, expr }),
+  ),
+  ...Object.entries(taskSeriesQueries(60, SEND_EMAIL))
+    // In the last minute, a point of the failure chart may have no failed attempt in it.
+    .filter(([name]) => name !== 'p95WaitSeconds')
+    .map(([name, expr]) => ({ name: `console chart ${name} (instant)`, expr })),
 ];
 
 beforeAll(async () => {
@@ -115,7 +138,7 @@ afterAll(async () => {
 describe('dashboard and tasklens stats queries on demo traffic', () => {
   it('has queries to check from the dashboard and from stats', () => {
     expect(QUERIES.filter((query) => query.name.startsWith('dashboard')).length).toBeGreaterThan(5);
-    expect(QUERIES.filter((query) => query.name.startsWith('tasklens stats')).length).toBe(14);
+    expect(QUERIES.filter((query) => query.name.startsWith('tasklens stats')).length).toBe(18);
   });
 
   it('returns at least one series for every query', async () => {
@@ -133,5 +156,53 @@ describe('dashboard and tasklens stats queries on demo traffic', () => {
       `all ${QUERIES.length} dashboard and stats queries returned series ${settledMs} ms after ` +
         `the demo producer finished (measured ${new Date().toISOString()})`,
     );
+
+    // The demo's numbers, as stats and the console read them (the worker has exported its last).
+    const client = new PrometheusClient(stack.endpoints.prometheus);
+    const at = new Date();
+    const rows = await collectTaskRows(client, STATS_WINDOW, { task: STATS_TASK }, at);
+    expect(rows).toMatchObject([{ ...SEND_EMAIL, runs: 24, inFlight: 0 }]);
+    expect(rows[0].failurePercent).toBeCloseTo((100 * 16) / 24, 6);
+    expect(rows[0].ratePerSecond).toBeCloseTo(24 / STATS_WINDOW, 9);
+    for (const column of ['p50DurationSeconds', 'p95DurationSeconds', 'p95WaitSeconds'] as const) {
+      expect(rows[0][column], column).toBeGreaterThan(0);
+    }
+    expect(rows[0].lastSuccessAgeSeconds).toBeGreaterThanOrEqual(0);
+
+    const failures = await collectFailureCounts(client, STATS_WINDOW, {}, at.getTime());
+    expect(
+      failures.map(({ task, outcome, errorType, count }) => ({ task, outcome, errorType, count })),
+    ).toEqual([
+      { task: STATS_TASK, outcome: 'failure', errorType: 'MailServerBusyError', count: 16 },
+      { task: 'charge-card', outcome: 'failure', errorType: 'PaymentDeclinedError', count: 6 },
+    ]);
+    for (const failure of failures) {
+      expect(failure.firstSeen).not.toBeNull();
+      expect(failure.firstSeen ?? 0).toBeLessThanOrEqual(failure.lastSeen ?? 0);
+      expect(failure.lastSeen ?? 0).toBeLessThanOrEqual(at.getTime());
+      expect(failure.firstSeen ?? 0).toBeGreaterThan(producedAt - 120_000);
+    }
+
+    // The chart's points tile its range: their growth adds up to the runs of the same range.
+    const charts = await collectTaskSeries(
+      client,
+      STATS_WINDOW,
+      SEND_EMAIL,
+      at.getTime() + 120_000,
+    );
+    const last = charts.timestamps[charts.timestamps.length - 1];
+    const charted = charts.runsPerSecond.reduce<number>(
+      (sum, value) => sum + (value ?? 0) * charts.stepSeconds,
+      0,
+    );
+    const [sameRange] = await collectTaskRows(
+      client,
+      charts.timestamps.length * charts.stepSeconds,
+      SEND_EMAIL,
+      new Date(last * 1000),
+    );
+    expect(charted).toBeCloseTo(sameRange?.runs ?? -1, 6);
+    expect(charted).toBeCloseTo(24, 6);
+    expect(charts.p95DurationSeconds.some((value) => value !== null && value > 0)).toBe(true);
   }, 180_000);
 });
