@@ -1,8 +1,9 @@
-// `npm run demo`: tasks through a real queue, visible in Jaeger and Prometheus. Starts the native
-// stack (collector, Prometheus, Jaeger on 127.0.0.1) unless it already runs, a worker and a
-// producer process on BullMQ/Redis with quick, slow, retried and failing tasks, waits until the
-// telemetry has arrived, then shows the failing tasks and per-task stats the way an on-call
-// engineer would look them up.
+// `npm run demo`: tasks through a real queue, visible in the task console, Jaeger and Prometheus.
+// Starts the native stack (collector, Prometheus, Alertmanager, Jaeger and the console on
+// 127.0.0.1) unless it already runs, a worker and a producer process on BullMQ/Redis with quick,
+// slow, retried and failing tasks, waits until the telemetry has arrived, then shows the failing
+// tasks and per-task stats the way an on-call engineer would look them up, and where the console
+// shows them.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ async function ensureStack() {
     console.log('the native stack is already running');
     return status.endpoints;
   }
-  const stack = await startStack();
+  const stack = await startStack({ console: { script: here('../packages/cli/dist/tasklens.js') } });
   return stack.endpoints;
 }
 
@@ -59,7 +60,7 @@ async function waitFor(what, check) {
 }
 
 async function main() {
-  step('starting the native stack (collector, Prometheus, Alertmanager, Jaeger)');
+  step('starting the native stack (collector, Prometheus, Alertmanager, Jaeger, console)');
   const endpoints = await ensureStack();
   const telemetryEnv = {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoints.otlpHttp,
@@ -114,11 +115,17 @@ async function main() {
   await tasklens(['stats', '--since', '15m', '--prometheus-url', prometheusUrl]);
 
   step('where to look');
+  if (endpoints.console === undefined) {
+    console.log('Console        not running with this stack: start it with `npx tasklens ui`');
+  } else {
+    console.log(`Console        ${endpoints.console}/`);
+    console.log(`  failures     ${endpoints.console}/failures?range=15m`);
+  }
   console.log(
     `Jaeger API     ${jaegerUrl}/api/traces?service=demo-worker&lookback=1h&tags=${encodeURIComponent('{"task.outcome":"failure"}')}`,
   );
   console.log(
-    `Prometheus     ${prometheusUrl}/graph?g0.expr=sum%20by%20(task_name%2C%20task_outcome)%20(task_duration_seconds_count)`,
+    `Prometheus API ${prometheusUrl}/api/v1/query?query=${encodeURIComponent('sum by (task_name, task_outcome) (task_duration_seconds_count)')}`,
   );
   console.log('CLI            npx tasklens failures --since 1h   |   npx tasklens stats');
   console.log(

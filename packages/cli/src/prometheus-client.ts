@@ -1,4 +1,4 @@
-import { getJson } from './http-json.js';
+import { BackendUnreachableError, getJson } from './http-json.js';
 
 /** One series of an instant query's vector result. */
 export interface PrometheusSample {
@@ -10,6 +10,15 @@ export interface PrometheusSample {
 export interface PrometheusSeries {
   labels: Record<string, string>;
   values: [number, number][];
+}
+
+/** One exemplar of a series: its own labels (trace_id, span_id), value and time. */
+export interface PrometheusExemplar {
+  seriesLabels: Record<string, string>;
+  labels: Record<string, string>;
+  value: number;
+  /** Unix milliseconds. */
+  timeMs: number;
 }
 
 /** Runs PromQL against Prometheus's HTTP API. */
@@ -67,5 +76,39 @@ export class PrometheusClient {
       labels: series.metric,
       values: series.values.map(([time, value]): [number, number] => [time, Number(value)]),
     }));
+  }
+
+  /**
+   * The exemplars of the series `selector` picks between `startMs` and `endMs`, flattened across
+   * series. A Prometheus without exemplar storage answers none; one without the API (or a query
+   * layer that lacks it) answers an error status, taken as none too.
+   */
+  async exemplars(selector: string, startMs: number, endMs: number): Promise<PrometheusExemplar[]> {
+    const url = new URL('/api/v1/query_exemplars', this.baseUrl);
+    url.searchParams.set('query', selector);
+    url.searchParams.set('start', String(startMs / 1000));
+    url.searchParams.set('end', String(endMs / 1000));
+    let body: {
+      data:
+        | {
+            seriesLabels: Record<string, string>;
+            exemplars: { labels: Record<string, string>; value: string; timestamp: number }[];
+          }[]
+        | null;
+    };
+    try {
+      body = (await getJson(url, 'Prometheus')) as typeof body;
+    } catch (error) {
+      if (error instanceof BackendUnreachableError && error.status !== undefined) return [];
+      throw error;
+    }
+    return (body.data ?? []).flatMap(({ seriesLabels, exemplars }) =>
+      exemplars.map((exemplar) => ({
+        seriesLabels,
+        labels: exemplar.labels,
+        value: Number(exemplar.value),
+        timeMs: exemplar.timestamp * 1000,
+      })),
+    );
   }
 }

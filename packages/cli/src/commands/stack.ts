@@ -90,12 +90,14 @@ function formatStatus(status: StackStatus): string {
   );
   const endpoints = status.endpoints;
   if (endpoints !== undefined) {
+    // Prometheus and Jaeger built from their Go modules serve their APIs but no pages: their
+    // links name an API answer; the console is where to look.
     lines.push(
+      `Console ${endpoints.console === undefined ? 'not started (tasklens ui)' : `${endpoints.console}/`}`,
       `OTLP/HTTP ${endpoints.otlpHttp}  OTLP/gRPC ${endpoints.otlpGrpc}`,
-      `Prometheus ${endpoints.prometheus}  Jaeger ${endpoints.jaegerQuery}`,
-      `Alertmanager ${endpoints.alertmanager}`,
+      `Prometheus API ${endpoints.prometheus}/api/v1/targets  Jaeger API ${endpoints.jaegerQuery}/api/services`,
+      `Alertmanager ${endpoints.alertmanager}/`,
     );
-    if (endpoints.console !== undefined) lines.push(`Console ${endpoints.console}`);
     if (endpoints.storeQuery !== undefined) {
       lines.push(`Metrics store query ${endpoints.storeQuery}  rules ${endpoints.storeRule ?? ''}`);
     }
