@@ -23,8 +23,8 @@ export function sameTask(a: TaskKey, b: TaskKey): boolean {
 /** The failures page for a task (any of its parts may be missing), in a range. */
 export function failuresPath(task: Partial<TaskKey>, range?: string): string {
   return pathWith('/failures', {
-    service: task.service,
     task: task.task,
+    service: task.service,
     queue: task.queue,
     range,
   });

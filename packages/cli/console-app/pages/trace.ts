@@ -340,7 +340,9 @@ export function tracePage(root: HTMLElement, initialUrl: URL, traceId: string): 
                   ' ',
                   h('strong', null, untrusted(event.name)),
                 ),
-                attributesTable(event.attributes, 'event-attributes'),
+                event.attributes.length
+                  ? attributesTable(event.attributes, 'event-attributes')
+                  : null,
               ),
             ),
           )
