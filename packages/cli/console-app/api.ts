@@ -84,7 +84,7 @@ export async function getJson<T>(
     response = await fetch(apiPath(path, parameters), { headers, signal, cache: 'no-store' });
   } catch (error) {
     if (signal?.aborted) throw error;
-    throw new ApiError(0, 'The console’s server did not answer. Is `tasklens ui` still running?');
+    throw new ApiError(0, 'The console’s server did not answer. Is “tasklens ui” still running?');
   }
   let body: unknown;
   try {
@@ -97,7 +97,7 @@ export async function getJson<T>(
   if (response.status === 401 || response.status === 403) {
     throw new ApiError(
       response.status,
-      'The console’s server wants its access token: open the address `tasklens ui` printed, with its #token=… part.',
+      'The console’s server wants its access token: open the address “tasklens ui” printed, with its #token=… part.',
     );
   }
   throw new ApiError(
