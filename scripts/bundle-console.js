@@ -1,9 +1,10 @@
 // Builds the page of `tasklens ui` (packages/cli/console-app) into what the console's server
 // serves; `npm run build` runs it after bundle-cli.js. It needs nothing from `tsc --build`:
 // rolldown reads the page's TypeScript itself (`tsc -p packages/cli/console-app` checks it).
-//   packages/cli/dist/console/app.js      main.ts and uPlot, minified, one ES module
-//   packages/cli/dist/console/app.css     uPlot's stylesheet, then ours
-//   packages/cli/dist/console/index.html  the page every route answers with
+//   packages/cli/dist/console-page/app.js      main.ts and uPlot, minified, one ES module
+//   packages/cli/dist/console-page/app.css     uPlot's stylesheet, then ours
+//   packages/cli/dist/console-page/index.html  the page every route answers with
+// (dist/console/ holds the server, which tsc writes from src/console/).
 import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -13,7 +14,7 @@ import { bundledPackagesNotice, packagesNotice } from './bundled-packages-notice
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const APP = join(ROOT, 'packages/cli/console-app');
-const OUT = join(ROOT, 'packages/cli/dist/console');
+const OUT = join(ROOT, 'packages/cli/dist/console-page');
 const require = createRequire(import.meta.url);
 const UPLOT = dirname(require.resolve('uplot/package.json'));
 

@@ -193,10 +193,12 @@ export function test(run) {
   const tree = installTree(run.line, binDir);
   const env = envWithNode(binDir);
   log(`${runName(run)}: building`);
-  // What `npm run build` runs: tsc, then the bundle of the tasklens command (with this line's SDK).
+  // What `npm run build` runs: tsc, the bundle of the tasklens command (with this line's SDK),
+  // the console's page.
   for (const step of [
     [join(tree, 'node_modules/typescript/bin/tsc'), '--build'],
     ['scripts/bundle-cli.js'],
+    ['scripts/bundle-console.js'],
   ]) {
     const build = spawnSync(join(binDir, 'node'), step, { cwd: tree, env, stdio: 'inherit' });
     if (build.status !== 0) return build.status ?? 1;

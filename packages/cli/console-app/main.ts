@@ -1,6 +1,6 @@
 /**
  * The tasklens console's page: the header, the backend status, and the router choosing the page
- * for the address. Built into dist/console/app.js by scripts/bundle-console.js.
+ * for the address. Built into dist/console-page/app.js by scripts/bundle-console.js.
  */
 import { adoptTokenFromAddress } from './api';
 import { startBackendStatus } from './backend-status';

@@ -24,7 +24,7 @@ export interface ComponentContext {
   /** Options of the generated Prometheus and Alertmanager configs, as given to startStack. */
   configOptions: GeneratedConfigOptions;
   /** The `tasklens` command's file that serves the console, when the stack runs it. */
-  consoleScript: string | undefined;
+  consoleScript?: string | undefined;
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   stackPortsFrom,
   tailSamplingEnv,
 } from '../src/components.js';
-import type { StackPorts } from '../src/types.js';
+import type { StackBinaries, StackPorts } from '../src/types.js';
 
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -235,7 +235,14 @@ describe('the gateway stack', () => {
     const args = agent?.args({
       ...gateway,
       repoDir: '/repo',
-      binaries: { collector: 'c', jaeger: 'j', prometheus: 'p', alertmanager: 'a', thanos: 't' },
+      binaries: {
+        collector: 'c',
+        jaeger: 'j',
+        prometheus: 'p',
+        alertmanager: 'a',
+        thanos: 't',
+        node: 'n',
+      },
       configOptions: {},
     });
     expect(args).toContain('/repo/deploy/gateway/resolver-dns.yaml');
@@ -290,6 +297,7 @@ describe('the metrics store components', () => {
       prometheus: 'p',
       alertmanager: 'a',
       thanos: 't',
+      node: 'n',
     },
     bearerToken: undefined,
     gateway: undefined,
@@ -315,7 +323,7 @@ describe('the metrics store components', () => {
     expect(new Set(used).size).toBe(used.length);
     const all = (Object.keys(ports) as (keyof StackPorts)[]).map((name) => ports[name]);
     expect(new Set(all).size).toBe(all.length);
-    expect(Math.max(...all)).toBe(30033);
+    expect(Math.max(...all)).toBe(30034);
   });
 
   it('replicate every series to both ingesters and merge the copies when reading', () => {
@@ -371,5 +379,35 @@ describe('the metrics store components', () => {
     expect(collector?.env(context).METRICS_STORE_OTLP_URL).toBe(
       `http://127.0.0.1:${ports.storeRouterWrite}/api/v1/otlp`,
     );
+  });
+});
+
+describe('the console component', () => {
+  it('runs only in a stack that asks for it, last, as `tasklens ui` on the console port', () => {
+    expect(stackComponents({}).map((component) => component.name)).not.toContain('console');
+    const components = stackComponents({ console: true });
+    const consoleComponent = components[components.length - 1];
+    expect(consoleComponent?.name).toBe('console');
+    expect(consoleComponent?.binary).toBe('node');
+    const ports = stackPortsFrom(30000);
+    const context = {
+      repoDir: '/repo',
+      stateDir: '/state',
+      ports,
+      binaries: {} as StackBinaries,
+      bearerToken: undefined,
+      gateway: undefined,
+      configOptions: {},
+      consoleScript: '/cli/dist/tasklens.js',
+    };
+    expect(consoleComponent?.args(context)).toEqual([
+      '/cli/dist/tasklens.js',
+      'ui',
+      '--state-dir',
+      '/state',
+      '--port',
+      '30034',
+    ]);
+    expect(consoleComponent?.readyUrl(context)).toBe('http://127.0.0.1:30034/healthz');
   });
 });

@@ -17,7 +17,7 @@ const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
 const DEFAULT_ALERTMANAGER_URL = 'http://127.0.0.1:9093';
 
 /** The built page, the same path from this file in src/ and in dist/. */
-const ASSETS_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
+const ASSETS_DIR = fileURLToPath(new URL('../../dist/console-page/', import.meta.url));
 
 const USAGE = `Usage: tasklens ui [--port N] [--host ADDRESS] [--state-dir DIR]
                    [--prometheus-url URL] [--jaeger-url URL] [--alertmanager-url URL]

@@ -15,7 +15,7 @@ export interface ConsoleServerOptions {
   port: number;
   /** The backends the API reads. */
   backends: ConsoleBackendUrls;
-  /** The built page: index.html, app.js and app.css (packages/cli/dist/console). */
+  /** The built page: index.html, app.js and app.css (packages/cli/dist/console-page). */
   assetsDir: string;
   /** When set, every `/api` request must carry `Authorization: Bearer <token>`. */
   token?: string | undefined;
