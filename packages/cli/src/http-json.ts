@@ -3,15 +3,18 @@ export class BackendUnreachableError extends Error {
   override readonly name = 'BackendUnreachableError';
 
   /**
+   * @param summary - what happened, without advice (the console shows its own)
+   * @param advice - what to do, appended to the message the commands print
    * @param url - what was asked for
    * @param status - the backend's HTTP status when it answered, `undefined` when it did not
    */
   constructor(
-    message: string,
+    readonly summary: string,
+    advice: string | undefined,
     readonly url: URL,
     readonly status?: number,
   ) {
-    super(message);
+    super(advice === undefined ? summary : `${summary}; ${advice}`);
   }
 }
 
@@ -25,7 +28,8 @@ export async function getJson(url: URL, what: string): Promise<unknown> {
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
     throw new BackendUnreachableError(
-      `${what} at ${url.origin} is not reachable (${cause}); start it with \`tasklens stack up\` or pass its URL`,
+      `${what} at ${url.origin} is not reachable (${cause})`,
+      'start it with `tasklens stack up` or pass its URL',
       url,
     );
   }
@@ -33,6 +37,7 @@ export async function getJson(url: URL, what: string): Promise<unknown> {
     const body = (await response.text()).slice(0, 300);
     throw new BackendUnreachableError(
       `${what} answered ${response.status} for ${url.pathname}: ${body}`,
+      undefined,
       url,
       response.status,
     );

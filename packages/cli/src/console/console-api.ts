@@ -187,7 +187,7 @@ export class ConsoleApi {
   }
 
   private problem(backend: BackendName, error: BackendUnreachableError): BackendProblem {
-    return { backend, url: this.urls[backend], message: error.message, hint: HINTS[backend] };
+    return { backend, url: this.urls[backend], message: error.summary, hint: HINTS[backend] };
   }
 }
 
