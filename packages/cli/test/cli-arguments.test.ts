@@ -41,6 +41,14 @@ describe('tasklens command line', () => {
       '--state-dir: no stack is recorded in /nonexistent/tasklens',
     ],
     [['run', '--timeout', '5', '--task', 'x', '--', 'true'], '--timeout "5" is not a duration'],
+    [['ui', '--port', 'http'], '--port "http" is not a port number from 0 to 65535'],
+    [['ui', '--port', '70000'], '--port "70000" is not a port number'],
+    [['ui', '--host', ''], '--host must not be empty'],
+    [['ui', '--jaeger-url', 'file:///etc'], '--jaeger-url "file:///etc" is not an http(s) URL'],
+    [['ui', '--token-file', '/nonexistent/token'], '--token-file: ENOENT'],
+    [['ui', '--open'], "Unknown option '--open'"],
+    [['ui', '--state-dir', '/nonexistent/tasklens'], '--state-dir: no stack is recorded in'],
+    [['failures', '--console-url', 'x'], '--console-url "x" is not an http(s) URL'],
   ])('%j: exit code 2 with a clear message and the usage', async (argv, message) => {
     const result = await tasklens(argv);
     expect(result.code).toBe(2);

@@ -1,9 +1,19 @@
-import { ATTR_TASK_ATTEMPT, ATTR_TASK_NAME, ATTR_TASK_OUTCOME, ATTR_TASK_RETRYING } from '@tasklens/core';
+import {
+  ATTR_TASK_ATTEMPT,
+  ATTR_TASK_NAME,
+  ATTR_TASK_OUTCOME,
+  ATTR_TASK_RETRYING,
+} from '@tasklens/core';
 import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import type { TraceBody, TraceSpan } from './api-types.js';
 
 /** Tags Jaeger adds for what OTLP carries as span fields: shown as such, not as attributes. */
-const SPAN_FIELD_TAGS = new Set(['span.kind', 'otel.status_code', 'otel.status_description', 'error']);
+const SPAN_FIELD_TAGS = new Set([
+  'span.kind',
+  'otel.status_code',
+  'otel.status_description',
+  'error',
+]);
 
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
