@@ -9,8 +9,8 @@ export {
   taskRowQueries,
   taskSeriesQueries,
   failedAttemptsSelector,
-} from './task-queries.js';
-export type { FailureCount, FailureFilter, TaskFilter } from './task-queries.js';
+} from './task-queries/collect.js';
+export type { FailureCount, FailureFilter, TaskFilter } from './task-queries/collect.js';
 export { dashboardExpressions, recordingRuleExpressions } from './task-queries/deploy-queries.js';
 export type { DashboardExpression } from './task-queries/deploy-queries.js';
 export { PrometheusClient } from './prometheus-client.js';

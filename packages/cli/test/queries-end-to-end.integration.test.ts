@@ -28,7 +28,7 @@ import {
   failureCountQueries,
   taskRowQueries,
   taskSeriesQueries,
-} from '../src/task-queries.js';
+} from '../src/task-queries/collect.js';
 import { PrometheusClient } from '../src/prometheus-client.js';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';

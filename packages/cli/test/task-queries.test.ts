@@ -10,7 +10,7 @@ import {
   seriesStepSeconds,
   taskRowQueries,
   taskSeriesQueries,
-} from '../src/task-queries.js';
+} from '../src/task-queries/collect.js';
 import { recordingRuleExpressions } from '../src/task-queries/deploy-queries.js';
 
 const count = 'task_duration_seconds_count{task_name="backup"}';

@@ -6,7 +6,7 @@ import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import type { TaskRow } from '../console/api-types.js';
 import { PrometheusClient } from '../prometheus-client.js';
-import { collectTaskRows } from '../task-queries.js';
+import { collectTaskRows } from '../task-queries/collect.js';
 import { UsageError } from '../usage-error.js';
 
 const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';

@@ -3,7 +3,7 @@ import { parseDuration } from '../duration.js';
 import { BackendUnreachableError } from '../http-json.js';
 import { JaegerClient } from '../jaeger-client.js';
 import { PrometheusClient } from '../prometheus-client.js';
-import { collectTaskRows, collectTaskSeries } from '../task-queries.js';
+import { collectTaskRows, collectTaskSeries } from '../task-queries/collect.js';
 import { alertView } from './alert-view.js';
 import { CONSOLE_RANGES } from './api-types.js';
 import type {

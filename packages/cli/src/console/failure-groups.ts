@@ -3,8 +3,8 @@ import type { TaskFailure } from '../commands/failures.js';
 import { BackendUnreachableError } from '../http-json.js';
 import type { JaegerClient } from '../jaeger-client.js';
 import type { PrometheusClient } from '../prometheus-client.js';
-import { collectFailureCounts, failedAttemptsSelector } from '../task-queries.js';
-import type { FailureFilter } from '../task-queries.js';
+import { collectFailureCounts, failedAttemptsSelector } from '../task-queries/collect.js';
+import type { FailureFilter } from '../task-queries/collect.js';
 import type { FailureGroup } from './api-types.js';
 
 /** Failed attempts read from Jaeger per service and outcome, for the groups' examples. */

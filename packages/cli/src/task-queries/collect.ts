@@ -4,8 +4,8 @@
  * recording rules are rendered from too, ./task-queries/deploy-queries.ts). Each function sends a fixed number of requests, however many tasks
  * there are.
  */
-import type { FailureGroup, TaskKey, TaskRow, TaskSeriesBody } from './console/api-types.js';
-import type { PrometheusClient, PrometheusSample } from './prometheus-client.js';
+import type { FailureGroup, TaskKey, TaskRow, TaskSeriesBody } from '../console/api-types.js';
+import type { PrometheusClient, PrometheusSample } from '../prometheus-client.js';
 import {
   durationQuantile,
   ERROR_TYPE_LABEL,
@@ -26,8 +26,8 @@ import {
   TASK_OUTCOME_LABEL,
   TASK_QUEUE_LABEL,
   TASK_ROW_LABELS,
-} from './task-queries/measures.js';
-import type { LabelMatcher, QueryScope } from './task-queries/measures.js';
+} from './measures.js';
+import type { LabelMatcher, QueryScope } from './measures.js';
 
 /** Which tasks to read: each field given must equal the task's (an empty queue or system: none). */
 export type TaskFilter = { [Field in keyof TaskKey]?: string | undefined };
