@@ -1,12 +1,13 @@
 // A plain HTTP reverse proxy on 127.0.0.1 that counts what passes through it: put in front of a
 // backend (Prometheus, Jaeger, Alertmanager), it tells how many requests a client made to it and
-// to which paths, and how many response bytes came back.
+// to which paths, how long the backend took to answer them, and how many response bytes came back.
 import { Agent, createServer, request as httpRequest } from 'node:http';
 
 /**
  * Starts a proxy forwarding every request to `target` (a base URL such as
  * `http://127.0.0.1:9090`). Returns its `url`, `snapshot()` (requests, response bytes, requests
- * per `METHOD /path`), `reset()` and `close()`.
+ * per `METHOD /path` and the longest of them from request to the answer's last byte, in ms),
+ * `reset()` and `close()`.
  */
 export async function startCountingProxy(target) {
   const upstream = new URL(target);
@@ -14,12 +15,14 @@ export async function startCountingProxy(target) {
   let requests = 0;
   let responseBytes = 0;
   let byPath = new Map();
+  let slowestByPath = new Map();
 
   const server = createServer((incoming, outgoing) => {
     const path = new URL(incoming.url ?? '/', 'http://proxy.invalid').pathname;
     const key = `${incoming.method} ${path}`;
     requests += 1;
     byPath.set(key, (byPath.get(key) ?? 0) + 1);
+    const started = performance.now();
     const forwarded = httpRequest(
       {
         agent,
@@ -33,6 +36,10 @@ export async function startCountingProxy(target) {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.on('data', (chunk) => {
           responseBytes += chunk.length;
+        });
+        answer.on('end', () => {
+          const ms = performance.now() - started;
+          slowestByPath.set(key, Math.max(slowestByPath.get(key) ?? 0, ms));
         });
         answer.pipe(outgoing);
       },
@@ -50,11 +57,17 @@ export async function startCountingProxy(target) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    snapshot: () => ({ requests, responseBytes, byPath: Object.fromEntries(byPath) }),
+    snapshot: () => ({
+      requests,
+      responseBytes,
+      byPath: Object.fromEntries(byPath),
+      slowestByPath: Object.fromEntries(slowestByPath),
+    }),
     reset: () => {
       requests = 0;
       responseBytes = 0;
       byPath = new Map();
+      slowestByPath = new Map();
     },
     close: () =>
       new Promise((resolve) => {
