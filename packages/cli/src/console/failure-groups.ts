@@ -49,7 +49,11 @@ export async function failureGroups(
   const examples = new Map<string, Example>();
   const offer = (key: string, example: Example): void => {
     const known = examples.get(key);
-    if (known === undefined || example.timeMs > known.timeMs) examples.set(key, example);
+    if (known?.traceId === example.traceId) {
+      known.message ??= example.message;
+    } else if (known === undefined || example.timeMs > known.timeMs) {
+      examples.set(key, example);
+    }
   };
 
   const exemplars = await prometheus.exemplars(failedAttemptsSelector(filter), startMs, endMs);
@@ -93,9 +97,10 @@ export async function failureGroups(
         failure.outcome ?? 'failure',
         failure.errorType ?? NO_ERROR_TYPE,
       );
+      // The attempt's end, when its duration was recorded with the exemplar.
       offer(key, {
         traceId: failure.traceId,
-        timeMs: Date.parse(failure.time),
+        timeMs: Date.parse(failure.time) + failure.durationMs,
         message: failure.message ?? null,
       });
     }
