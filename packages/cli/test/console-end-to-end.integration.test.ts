@@ -14,15 +14,23 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
-import { eventually, launchBrowser, requireRedis, startNodeProcess } from '@tasklens/test-utils';
+import {
+  closedPort,
+  eventually,
+  launchBrowser,
+  requireRedis,
+  startNodeProcess,
+} from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
 import type { TaskFailure } from '../src/commands/failures.js';
 import type { TaskRow } from '../src/console/api-types.js';
+import { startConsoleServer } from '../src/console/console-server.js';
 import { runCli } from './support/cli-process.js';
 import { testStackPorts } from './support/test-ports.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const TASKLENS = fileURLToPath(new URL('../dist/tasklens.js', import.meta.url));
+const PAGE = fileURLToPath(new URL('../dist/console-page/', import.meta.url));
 /** Where the pages' screenshots go (git-ignored); the README's come from here. */
 const SCREENSHOTS = fileURLToPath(new URL('../../../.tasklens/screenshots/', import.meta.url));
 const QUEUE = `console-${randomBytes(4).toString('hex')}`;
@@ -75,25 +83,25 @@ beforeAll(async () => {
     console: { script: TASKLENS },
   });
   worker = startNodeProcess(
-    [join(FIXTURES, 'console-worker.mjs')],
+    [join(FIXTURES, 'bridge-worker.mjs')],
     stack.endpoints.otlpHttp,
     { QUEUE, HOSTILE_NAME, HOSTILE_MESSAGE },
     (line) => settled.push(JSON.parse(line) as { name: string; outcome: string }),
   );
   const producer = startNodeProcess(
-    [join(FIXTURES, 'console-producer.mjs')],
+    [join(FIXTURES, 'bridge-producer.mjs')],
     stack.endpoints.otlpHttp,
     { QUEUE, HOSTILE_NAME },
   );
   expect(await producer.exited).toBe(0);
-  await eventually('the worker settling 6 attempts', () =>
-    Promise.resolve(settled.length >= 6 ? true : undefined),
+  await eventually('the worker settling 4 attempts', () =>
+    Promise.resolve(settled.length >= 4 ? true : undefined),
   );
   // Every attempt in Prometheus and every failure in Jaeger before the pages are compared.
   await eventually('the attempts in Prometheus', async () => {
     const rows = await cliJson<TaskRow[]>(['stats', '--since', '1h']);
     const runs = rows.filter((row) => row.queue === QUEUE).map((row) => row.runs ?? 0);
-    return runs.reduce((sum, value) => sum + value, 0) === 6 ? true : undefined;
+    return runs.reduce((sum, value) => sum + value, 0) === 4 ? true : undefined;
   });
   await eventually('the failures in Jaeger', async () => {
     const failures = await cliJson<TaskFailure[]>(['failures', '--since', '1h', '--limit', '100']);
@@ -222,7 +230,7 @@ describe('the task console on the native stack', () => {
           labels: {
             alertname: 'TaskRunFailed',
             severity: 'critical',
-            job: 'console-worker',
+            job: 'e2e-worker',
             task_name: 'charge-card',
             task_queue: QUEUE,
           },
@@ -242,5 +250,35 @@ describe('the task console on the native stack', () => {
     await screenshot(page, 'alerts');
     expect(incidents).toEqual([]);
     await page.close();
+  });
+
+  it('names a backend that is down with how to start it, and keeps the other pages working', async () => {
+    const alertmanager = `http://127.0.0.1:${await closedPort()}`;
+    const partial = await startConsoleServer({
+      host: '127.0.0.1',
+      port: 0,
+      assetsDir: PAGE,
+      backends: {
+        prometheus: stack.endpoints.prometheus,
+        jaeger: stack.endpoints.jaegerQuery,
+        alertmanager,
+      },
+    });
+    try {
+      const { page } = await newPage();
+      await page.goto(`${partial.url}/alerts`);
+      const problem = page.getByTestId('page-problem');
+      await expect.poll(() => problem.textContent(), { timeout: 15_000 }).toContain(alertmanager);
+      expect(await problem.textContent()).toContain('tasklens stack up');
+      const banner = page.getByTestId('backend-problem');
+      await expect.poll(() => banner.textContent(), { timeout: 15_000 }).toMatch(/Alertmanager/);
+      expect(await banner.textContent()).not.toMatch(/Prometheus|Jaeger/);
+      await page.getByTestId('nav-tasks').click();
+      const rows = page.locator(`[data-testid="task-row"][data-queue="${QUEUE}"]`);
+      await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(3);
+      await page.close();
+    } finally {
+      await partial.close();
+    }
   });
 });

@@ -273,15 +273,27 @@ describe.each(INSTALL_LINES)(
     it('tasklens stack status and down work from the project', async () => {
       const status = await tasklens(['stack', 'status', '--json']);
       expect(status.code, status.stderr).toBe(0);
-      const components = (
-        JSON.parse(status.stdout) as { components: { name: string; ready: boolean }[] }
-      ).components;
+      const { components, endpoints } = JSON.parse(status.stdout) as {
+        components: { name: string; ready: boolean }[];
+        endpoints: { console: string };
+      };
       expect(components.map((component) => [component.name, component.ready])).toEqual([
         ['alertmanager', true],
         ['prometheus', true],
         ['jaeger', true],
         ['collector', true],
+        ['console', true],
       ]);
+      // The installed package serves the console's page it was published with, and its API
+      // reads this stack.
+      const page = await fetch(`${endpoints.console}/failures`);
+      expect(page.status).toBe(200);
+      const script = /src="(\/assets\/app\.js)"/.exec(await page.text())?.[1];
+      expect((await fetch(`${endpoints.console}${script ?? '/none'}`)).status).toBe(200);
+      const tasks = (await (await fetch(`${endpoints.console}/api/tasks?range=1h`)).json()) as {
+        tasks: { task: string }[];
+      };
+      expect(tasks.tasks.map((row) => row.task)).toContain('packed-failing-run');
 
       const down = await tasklens(['stack', 'down']);
       expect(down.code, down.stderr).toBe(0);
