@@ -295,23 +295,29 @@ async function loadPage(browser, consoleRun, proxies, name, rows) {
         decodedSize: entry.decodedBodySize,
         startTime: entry.startTime,
         duration: entry.duration,
+        domContentLoaded: entry.domContentLoadedEventEnd,
       }));
     });
     const bytes = { html: 0, js: 0, css: 0, json: 0, other: 0 };
     let transferred = 0;
-    let mainApiMs = 0;
+    // The page's own call for its rows: when it asked (after loading its script) and when the
+    // answer had arrived, on the same clock as renderMs.
+    let mainApi = { startTime: NaN, duration: NaN };
+    let scriptEndMs = NaN;
     for (const entry of timing) {
+      if (entry.name.endsWith('/assets/app.js')) scriptEndMs = entry.startTime + entry.duration;
       bytes[resourceKind(entry.name, consoleRun.url)] += entry.bodySize;
       transferred += entry.transferSize;
       const { pathname } = new URL(entry.name);
-      if (pathname === (name === 'tasks' ? '/api/tasks' : '/api/failures')) {
-        mainApiMs = Math.max(mainApiMs, entry.duration);
-      }
+      if (pathname === (name === 'tasks' ? '/api/tasks' : '/api/failures')) mainApi = entry;
     }
     const shown = await page.locator(selector).count();
     return {
       renderMs,
-      mainApiMs,
+      scriptEndMs,
+      domContentLoadedMs: timing[0].domContentLoaded,
+      mainApiStartMs: mainApi.startTime,
+      mainApiMs: mainApi.duration,
       cpuMs,
       transferred,
       bytes,
@@ -346,10 +352,22 @@ function printStep(title, samples) {
     const count = (value) => value.toFixed(0);
     console.log(`\n${PAGES[name].path}, ${loads.length} loads, median (min–max):`);
     console.log(
-      `  its /api answer (resource timing) ${spread(
+      `  its script arrives at ${spread(
+        loads.map((load) => load.scriptEndMs),
+        ms,
+      )}, DOMContentLoaded ${spread(
+        loads.map((load) => load.domContentLoadedMs),
+        ms,
+      )}\n  the page asks for its rows at ${spread(
+        loads.map((load) => load.mainApiStartMs),
+        ms,
+      )}, the answer takes ${spread(
         loads.map((load) => load.mainApiMs),
         ms,
-      )}; console server CPU per load ${spread(
+      )}, rows in the DOM ${spread(
+        loads.map((load) => load.renderMs - load.mainApiStartMs - load.mainApiMs),
+        ms,
+      )} after it; console server CPU per load ${spread(
         loads.map((load) => load.cpuMs),
         ms,
       )}`,
@@ -384,6 +402,18 @@ function printStep(title, samples) {
         .map(([key, value]) => `${key} ×${value}`)
         .join(', ')}`,
     );
+    const slowestPrometheus = loads
+      .map((load) => [
+        load.backends.prometheus.slowestByPath['GET /api/v1/query'] ?? 0,
+        load.backends.prometheus.slowestUrl['GET /api/v1/query'],
+      ])
+      .sort((a, b) => b[0] - a[0])[0];
+    if (slowestPrometheus[1] !== undefined) {
+      const query = new URL(slowestPrometheus[1], 'http://prometheus.invalid').searchParams;
+      console.log(
+        `  slowest Prometheus query of the loads (${slowestPrometheus[0].toFixed(0)} ms): ${query.get('query')}`,
+      );
+    }
     const incidents = loads.flatMap((load) => load.incidents);
     if (incidents.length > 0) console.log(`  page incidents: ${incidents.join('; ')}`);
   }

@@ -6,7 +6,8 @@ import { Agent, createServer, request as httpRequest } from 'node:http';
 /**
  * Starts a proxy forwarding every request to `target` (a base URL such as
  * `http://127.0.0.1:9090`). Returns its `url`, `snapshot()` (requests, response bytes, requests
- * per `METHOD /path` and the longest of them from request to the answer's last byte, in ms),
+ * per `METHOD /path`, the longest of them from request to the answer's last byte in ms and its
+ * URL),
  * `reset()` and `close()`.
  */
 export async function startCountingProxy(target) {
@@ -16,6 +17,7 @@ export async function startCountingProxy(target) {
   let responseBytes = 0;
   let byPath = new Map();
   let slowestByPath = new Map();
+  let slowestUrl = new Map();
 
   const server = createServer((incoming, outgoing) => {
     const path = new URL(incoming.url ?? '/', 'http://proxy.invalid').pathname;
@@ -39,7 +41,10 @@ export async function startCountingProxy(target) {
         });
         answer.on('end', () => {
           const ms = performance.now() - started;
-          slowestByPath.set(key, Math.max(slowestByPath.get(key) ?? 0, ms));
+          if (ms > (slowestByPath.get(key) ?? 0)) {
+            slowestByPath.set(key, ms);
+            slowestUrl.set(key, incoming.url);
+          }
         });
         answer.pipe(outgoing);
       },
@@ -62,12 +67,14 @@ export async function startCountingProxy(target) {
       responseBytes,
       byPath: Object.fromEntries(byPath),
       slowestByPath: Object.fromEntries(slowestByPath),
+      slowestUrl: Object.fromEntries(slowestUrl),
     }),
     reset: () => {
       requests = 0;
       responseBytes = 0;
       byPath = new Map();
       slowestByPath = new Map();
+      slowestUrl = new Map();
     },
     close: () =>
       new Promise((resolve) => {
