@@ -435,15 +435,16 @@ async function measureStep(browser, consoleRun, proxies, expected) {
 export async function main() {
   const stateDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-console-stack-'));
   const spoolDir = mkdtempSync(join(tmpdir(), 'tasklens-bench-console-spool-'));
-  const stack = await startStack({
-    stateDir,
-    ports: stackPortsFrom(PORT_BASE),
-    evaluationInterval: '5s',
-  });
   const proxies = {};
+  let stack;
   let consoleRun;
   let browser;
   try {
+    stack = await startStack({
+      stateDir,
+      ports: stackPortsFrom(PORT_BASE),
+      evaluationInterval: '5s',
+    });
     for (const backend of BACKENDS) {
       const url =
         backend === 'jaeger'
@@ -511,7 +512,7 @@ export async function main() {
     await browser?.close();
     await consoleRun?.stop();
     for (const proxy of Object.values(proxies)) await proxy.close();
-    await stack.stop();
+    await stack?.stop();
     rmSync(stateDir, { recursive: true, force: true });
     rmSync(spoolDir, { recursive: true, force: true });
   }
