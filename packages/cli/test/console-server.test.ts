@@ -4,7 +4,8 @@
  * port). The pages themselves are tested in a browser by console-end-to-end.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,5 +139,45 @@ describe('the console server', () => {
     });
     expect(authorized.status).toBe(502);
     expect((await get(`${guarded.url}/`)).status).toBe(200);
+  });
+
+  it('starts the first API call of a page with the page, and shares it with the page', async () => {
+    // A Prometheus that counts what it is asked and answers every query with an error.
+    let queries = 0;
+    const prometheus = createServer((_request, response) => {
+      queries += 1;
+      response.writeHead(503).end('overloaded');
+    });
+    await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+    const shared = await startConsoleServer({
+      host: '127.0.0.1',
+      port: 0,
+      assetsDir,
+      backends: {
+        prometheus: `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`,
+        jaeger: `http://127.0.0.1:${await closedPort()}`,
+        alertmanager: `http://127.0.0.1:${await closedPort()}`,
+      },
+    });
+    try {
+      expect((await get(`${shared.url}/?range=6h`)).status).toBe(200);
+      const first = await get(`${shared.url}/api/tasks?range=6h`);
+      // The first failed query answers the call; the others of the same call may still be on
+      // their way: wait until none arrives for a while.
+      for (let seen = -1; seen !== queries; ) {
+        seen = queries;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      const afterFirst = queries;
+      expect(afterFirst).toBeGreaterThan(0);
+      const again = await get(`${shared.url}/api/tasks?range=6h`);
+      expect(again).toMatchObject({ status: first.status, body: first.body });
+      expect(queries).toBe(afterFirst);
+      await get(`${shared.url}/api/tasks?range=24h`);
+      expect(queries).toBeGreaterThan(afterFirst);
+    } finally {
+      await shared.close();
+      await new Promise((resolve) => prometheus.close(resolve));
+    }
   });
 });

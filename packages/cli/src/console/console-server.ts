@@ -150,6 +150,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       return;
     }
     if (PAGE_ROUTES.some((route) => route.test(url.pathname))) {
+      api.prefetch(url.pathname, url.searchParams);
       send(response, 200, 'text/html; charset=utf-8', await asset('index.html'), {
         'cache-control': 'no-cache',
       });
