@@ -212,17 +212,20 @@ export function taskSeriesQueries(
   };
 }
 
-/** The aligned points of a range query: from `end - range + step` to `end`, `end` a multiple of `step`. */
+/**
+ * The points of a range query: from `end - range + step` to `end` (to the millisecond), so the
+ * last point holds what arrived in the last step, however recent.
+ */
 function chartPoints(rangeSeconds: number, endMs: number, stepSeconds: number): number[] {
-  const end = Math.floor(endMs / 1000 / stepSeconds) * stepSeconds;
+  const end = Math.floor(endMs) / 1000;
   const count = Math.floor(rangeSeconds / stepSeconds);
   return Array.from({ length: count }, (_unused, index) => end - (count - 1 - index) * stepSeconds);
 }
 
 /**
  * The charts of one task over the `rangeSeconds` before `endMs`: 5 range queries at once, at
- * {@link seriesStepSeconds}, points aligned on multiples of the step (so they stay put from one
- * refresh to the next; the step in progress is not shown). A point without data is null.
+ * {@link seriesStepSeconds}, the last point at `endMs`: the points tile the range, so they add up
+ * to its runs. A point without data is null.
  *
  * @example
  * const charts = await collectTaskSeries(client, 3600, { service: 'worker', task: 'send-email', queue: 'email', system: 'bullmq' }, Date.now());
@@ -249,10 +252,10 @@ export async function collectTaskSeries(
       const byTime = new Map<number, number>();
       // One series at most: the query sums over everything the key selects.
       for (const series of results[index]) {
-        for (const [time, value] of series.values) byTime.set(Math.round(time), value);
+        for (const [time, value] of series.values) byTime.set(Math.round(time * 1000), value);
       }
       const column = timestamps.map((time) => {
-        const value = byTime.get(time);
+        const value = byTime.get(Math.round(time * 1000));
         return value === undefined ? null : finite(value);
       });
       return [name, column];
