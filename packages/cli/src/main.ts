@@ -26,7 +26,8 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; summary: string }
   },
   stack: {
     load: async () => (await import('./commands/stack.js')).stackCommand,
-    summary: 'start, stop, inspect or build the native collector, Prometheus, Alertmanager, Jaeger',
+    summary:
+      'start, stop, inspect or build the native collector, Prometheus, Alertmanager, Jaeger, console',
   },
 };
 
