@@ -164,7 +164,7 @@ describe('the console server', () => {
       const first = await get(`${shared.url}/api/tasks?range=6h`);
       // The first failed query answers the call; the others of the same call may still be on
       // their way: wait until none arrives for a while.
-      for (let seen = -1; seen !== queries; ) {
+      for (let seen = -1; seen !== queries;) {
         seen = queries;
         await new Promise((resolve) => setTimeout(resolve, 300));
       }
