@@ -1,6 +1,6 @@
 // Takes the README's screenshots of the console (docs/console/*.png) from a running console, in
 // Debian's headless Chromium: the tasks page with the first failing task's charts, its failure
-// groups, the trace of the largest group and the alerts page. Run after `npm run demo`:
+// groups and the trace of the largest group. Run after `npm run demo`:
 //
 //   node scripts/console-screenshots.js [http://127.0.0.1:8765]
 import { mkdirSync } from 'node:fs';
@@ -35,10 +35,6 @@ try {
   await group.getByTestId('latest-trace').click();
   await page.getByTestId('exception-message').first().waitFor();
   await shoot('trace');
-
-  await page.goto(`${consoleUrl}/alerts`);
-  await page.getByTestId('nav-alerts').waitFor();
-  await shoot('alerts');
 } finally {
   await browser.close();
 }
