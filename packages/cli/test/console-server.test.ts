@@ -15,6 +15,7 @@ import { CONTENT_SECURITY_POLICY, startConsoleServer } from '../src/console/cons
 import type { RunningConsole } from '../src/console/console-server.js';
 
 const TOKEN = 'console-test-token';
+const STYLES = `body{}\n${'.row{color:#222}\n'.repeat(300)}`;
 let assetsDir: string;
 let open: RunningConsole;
 let guarded: RunningConsole;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   assetsDir = await mkdtemp(join(tmpdir(), 'tasklens-console-assets-'));
   await writeFile(join(assetsDir, 'index.html'), '<!doctype html><title>tasklens</title>');
   await writeFile(join(assetsDir, 'app.js'), 'export {};');
-  await writeFile(join(assetsDir, 'app.css'), 'body{}');
+  await writeFile(join(assetsDir, 'app.css'), STYLES);
   prometheusUrl = `http://127.0.0.1:${await closedPort()}`;
   const backends = {
     prometheus: prometheusUrl,
@@ -89,6 +90,16 @@ describe('the console server', () => {
     for (const path of ['/assets/index.html', '/assets/../app.js', '/nothing', '/traces/a/b']) {
       expect((await get(`${open.url}${path}`)).status, path).toBe(404);
     }
+  });
+
+  it('sends gzip to a browser that takes it, and the bytes as they are to one that does not', async () => {
+    const compressed = await fetch(`${open.url}/assets/app.css`);
+    expect(compressed.headers.get('content-encoding')).toBe('gzip');
+    expect(Number(compressed.headers.get('content-length'))).toBeLessThan(STYLES.length / 4);
+    expect(await compressed.text()).toBe(STYLES);
+    const plain = await get(`${open.url}/assets/app.css`);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(STYLES);
   });
 
   it('takes GET and HEAD only', async () => {

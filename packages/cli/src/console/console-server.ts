@@ -4,6 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { ConsoleApi } from './console-api.js';
 import type { ConsoleBackendUrls } from './console-api.js';
 
@@ -60,6 +61,26 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 /** The page's own routes: each answers with index.html, and the page draws the route. */
 const PAGE_ROUTES = [/^\/$/, /^\/failures$/, /^\/alerts$/, /^\/traces\/[^/]+$/];
 
+/** Bodies smaller than this go out as they are: compressing them saves less than it costs. */
+const COMPRESS_FROM_BYTES = 1024;
+
+/** The gzip of each asset, made once. */
+const gzipped = new WeakMap<Buffer, Buffer>();
+
+function gzipOf(body: string | Buffer): Buffer {
+  if (typeof body === 'string') return gzipSync(body);
+  let compressed = gzipped.get(body);
+  if (compressed === undefined) {
+    compressed = gzipSync(body);
+    gzipped.set(body, compressed);
+  }
+  return compressed;
+}
+
+/**
+ * Sends `body` with the security headers, gzip-compressed when it is large enough and the
+ * browser takes gzip.
+ */
 function send(
   response: ServerResponse,
   status: number,
@@ -67,13 +88,18 @@ function send(
   body: string | Buffer,
   headers: Record<string, string> = {},
 ): void {
+  const accepts = /\bgzip\b/.test(String(response.req.headers['accept-encoding'] ?? ''));
+  const compress = accepts && Buffer.byteLength(body) >= COMPRESS_FROM_BYTES;
+  const sent = compress ? gzipOf(body) : body;
   response.writeHead(status, {
     ...SECURITY_HEADERS,
     'content-type': type,
-    'content-length': String(Buffer.byteLength(body)),
+    'content-length': String(Buffer.byteLength(sent)),
+    vary: 'accept-encoding',
+    ...(compress ? { 'content-encoding': 'gzip' } : {}),
     ...headers,
   });
-  response.end(body);
+  response.end(sent);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
