@@ -3,30 +3,52 @@ import { defaultStateDir, recordedStackEndpoints } from '@tasklens/stack';
 import type { StackEndpoints } from '@tasklens/stack';
 import { UsageError } from './usage-error.js';
 
-/** Where a query command may find the URL of its backend (Jaeger, Prometheus). */
-export interface BackendUrlSources {
-  /** The command's URL option, e.g. `--jaeger-url`, and its value when given. */
-  option: string;
-  given: string | undefined;
-  /** `--state-dir`, when given: the stack recorded there. */
-  stateDir: string | undefined;
-  /** The environment variable, e.g. `TASKLENS_JAEGER_URL`. */
-  envVar: string;
-  /** The backend's URL in a recorded stack. */
-  fromStack: (endpoints: StackEndpoints) => string;
-  /** The URL when nothing names one: the backend on its usual port. */
-  fallback: string;
-}
+/** What a command may read: a backend of the stack, or the console. */
+export type BackendName = 'prometheus' | 'jaeger' | 'alertmanager' | 'console';
+
+/** Each backend on its usual port, where nothing else names one. */
+export const DEFAULT_BACKEND_URLS: Readonly<Record<BackendName, string>> = Object.freeze({
+  prometheus: 'http://127.0.0.1:9090',
+  jaeger: 'http://127.0.0.1:16686',
+  alertmanager: 'http://127.0.0.1:9093',
+  console: 'http://127.0.0.1:8765',
+});
+
+/** How a command is told where a backend is: its option, its variable, and a recorded stack's. */
+const SOURCES: Record<
+  BackendName,
+  { envVar: string; fromStack: (endpoints: StackEndpoints) => string | undefined }
+> = {
+  // With the metrics store, the store's query API answers the task queries.
+  prometheus: {
+    envVar: 'TASKLENS_PROMETHEUS_URL',
+    fromStack: (endpoints) => endpoints.storeQuery ?? endpoints.prometheus,
+  },
+  jaeger: { envVar: 'TASKLENS_JAEGER_URL', fromStack: (endpoints) => endpoints.jaegerQuery },
+  alertmanager: {
+    envVar: 'TASKLENS_ALERTMANAGER_URL',
+    fromStack: (endpoints) => endpoints.alertmanager,
+  },
+  console: { envVar: 'TASKLENS_CONSOLE_URL', fromStack: (endpoints) => endpoints.console },
+};
 
 /**
- * The backend's URL, from the first of: the URL option; the stack recorded in `--state-dir` (a
- * usage error when none is recorded there); the environment variable; the stack recorded in the
- * default state directory, so that `tasklens stack up --port-base N` needs nothing more; the
- * fallback. Throws a usage error for a URL that is not http(s).
+ * The URL of `backend`, from the first of: `given` (its `--<backend>-url` option); the stack
+ * recorded in `stateDir` (`--state-dir`; a usage error when none is recorded there); its
+ * environment variable (`TASKLENS_<BACKEND>_URL`); the stack recorded in the default state
+ * directory, so that `tasklens stack up --port-base N` needs nothing more; its usual port. A
+ * recorded stack without it (a console left out with `--no-ui`) gives the usual port too. Throws
+ * a usage error for a URL that is not http(s).
  */
-export function backendUrl(sources: BackendUrlSources): string {
-  const { option, stateDir } = sources;
-  let url = sources.given;
+export function backendUrl(
+  backend: BackendName,
+  given: string | undefined,
+  stateDir: string | undefined,
+): string {
+  const { envVar, fromStack } = SOURCES[backend];
+  const fromRecorded = (endpoints: StackEndpoints): string =>
+    fromStack(endpoints) ?? DEFAULT_BACKEND_URLS[backend];
+  let url = given;
   if (url === undefined && stateDir !== undefined) {
     const endpoints = recordedStackEndpoints(stateDir);
     if (endpoints === undefined) {
@@ -35,15 +57,15 @@ export function backendUrl(sources: BackendUrlSources): string {
           `(start one with: tasklens stack up --state-dir ${stateDir})`,
       );
     }
-    url = sources.fromStack(endpoints);
+    url = fromRecorded(endpoints);
   }
-  url ??= process.env[sources.envVar];
+  url ??= process.env[envVar];
   if (url === undefined) {
     const endpoints = recordedStackEndpoints(defaultStateDir());
-    url = endpoints === undefined ? sources.fallback : sources.fromStack(endpoints);
+    url = endpoints === undefined ? DEFAULT_BACKEND_URLS[backend] : fromRecorded(endpoints);
   }
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-    throw new UsageError(`${option} "${url}" is not an http(s) URL`);
+    throw new UsageError(`--${backend}-url "${url}" is not an http(s) URL`);
   }
   return url;
 }

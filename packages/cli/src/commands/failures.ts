@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { backendUrl } from '../backend-url.js';
+import { backendUrl, DEFAULT_BACKEND_URLS } from '../backend-url.js';
 import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
@@ -17,9 +17,6 @@ import {
   ATTR_TASK_RETRYING,
 } from '@tasklens/core';
 
-const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
-const DEFAULT_CONSOLE_URL = 'http://127.0.0.1:8765';
-
 const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
                          [--jaeger-url URL | --state-dir DIR] [--console-url URL] [--json]
 
@@ -34,9 +31,9 @@ Options:
   --limit N          at most N failures (default 20)
   --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else the Jaeger of the
                      stack \`tasklens stack up\` recorded in its default state directory, on
-                     whatever --port-base, else ${DEFAULT_JAEGER_URL})
+                     whatever --port-base, else ${DEFAULT_BACKEND_URLS.jaeger})
   --console-url URL  the console the links open (default $TASKLENS_CONSOLE_URL, else the
-                     recorded stack's, else ${DEFAULT_CONSOLE_URL})
+                     recorded stack's, else ${DEFAULT_BACKEND_URLS.console})
   --state-dir DIR    the Jaeger and console of the stack recorded in DIR
                      (\`tasklens stack up --state-dir DIR\`)
   --json             print a JSON array instead of a table
@@ -101,22 +98,8 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new UsageError(`--limit "${values.limit}" is not a whole number from 1 to 10000`);
   }
-  const jaegerUrl = backendUrl({
-    option: '--jaeger-url',
-    given: values['jaeger-url'],
-    stateDir: values['state-dir'],
-    envVar: 'TASKLENS_JAEGER_URL',
-    fromStack: (endpoints) => endpoints.jaegerQuery,
-    fallback: DEFAULT_JAEGER_URL,
-  });
-  const consoleUrl = backendUrl({
-    option: '--console-url',
-    given: values['console-url'],
-    stateDir: values['state-dir'],
-    envVar: 'TASKLENS_CONSOLE_URL',
-    fromStack: (endpoints) => endpoints.console ?? DEFAULT_CONSOLE_URL,
-    fallback: DEFAULT_CONSOLE_URL,
-  });
+  const jaegerUrl = backendUrl('jaeger', values['jaeger-url'], values['state-dir']);
+  const consoleUrl = backendUrl('console', values['console-url'], values['state-dir']);
   return {
     help: values.help,
     service: values.service,

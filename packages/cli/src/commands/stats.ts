@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { backendUrl } from '../backend-url.js';
+import { backendUrl, DEFAULT_BACKEND_URLS } from '../backend-url.js';
 import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
@@ -8,8 +8,6 @@ import type { TaskRow } from '../console/api-types.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { collectTaskRows } from '../task-queries/collect.js';
 import { UsageError } from '../usage-error.js';
-
-const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
 
 const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL | --state-dir DIR]
                       [--json]
@@ -25,7 +23,7 @@ Options:
   --task NAME            only this task
   --prometheus-url URL   default $TASKLENS_PROMETHEUS_URL, else the stack \`tasklens stack up\`
                          recorded in its default state directory (its Prometheus, or with
-                         --metrics-store the store's query API), else ${DEFAULT_PROMETHEUS_URL}
+                         --metrics-store the store's query API), else ${DEFAULT_BACKEND_URLS.prometheus}
   --state-dir DIR        the same of the stack recorded in DIR
   --json                 print a JSON array instead of a table
   -h, --help             show this help
@@ -63,14 +61,7 @@ function parseStatsArguments(argv: string[]): StatsArguments {
       `--since "${values.since}" is not a duration of at least 1m (e.g. 15m, 1h)`,
     );
   }
-  const prometheusUrl = backendUrl({
-    option: '--prometheus-url',
-    given: values['prometheus-url'],
-    stateDir: values['state-dir'],
-    envVar: 'TASKLENS_PROMETHEUS_URL',
-    fromStack: (endpoints) => endpoints.storeQuery ?? endpoints.prometheus,
-    fallback: DEFAULT_PROMETHEUS_URL,
-  });
+  const prometheusUrl = backendUrl('prometheus', values['prometheus-url'], values['state-dir']);
   return {
     help: values.help,
     since: values.since,

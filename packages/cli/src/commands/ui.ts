@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { backendUrl } from '../backend-url.js';
+import { backendUrl, DEFAULT_BACKEND_URLS } from '../backend-url.js';
 import { argumentsOrExitCode } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
@@ -11,10 +11,7 @@ import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../usage-error.js';
 
 /** The console's default port, the stack's `console` port. */
-const DEFAULT_PORT = 8765;
-const DEFAULT_PROMETHEUS_URL = 'http://127.0.0.1:9090';
-const DEFAULT_JAEGER_URL = 'http://127.0.0.1:16686';
-const DEFAULT_ALERTMANAGER_URL = 'http://127.0.0.1:9093';
+const DEFAULT_PORT = Number(new URL(DEFAULT_BACKEND_URLS.console).port);
 
 /** The built page, the same path from this file in src/ and in dist/. */
 const ASSETS_DIR = fileURLToPath(new URL('../../dist/console-page/', import.meta.url));
@@ -33,11 +30,11 @@ Options:
                            TASKLENS_CONSOLE_TOKEN (or --token-file) so the API asks for it
   --token-file FILE        the bearer token the API requires, read from FILE (first line)
   --prometheus-url URL     default $TASKLENS_PROMETHEUS_URL, else the recorded stack's Prometheus
-                           (its metrics store's query API when it runs one), else ${DEFAULT_PROMETHEUS_URL}
+                           (its metrics store's query API when it runs one), else ${DEFAULT_BACKEND_URLS.prometheus}
   --jaeger-url URL         default $TASKLENS_JAEGER_URL, else the recorded stack's, else
-                           ${DEFAULT_JAEGER_URL}
+                           ${DEFAULT_BACKEND_URLS.jaeger}
   --alertmanager-url URL   default $TASKLENS_ALERTMANAGER_URL, else the recorded stack's, else
-                           ${DEFAULT_ALERTMANAGER_URL}
+                           ${DEFAULT_BACKEND_URLS.alertmanager}
   --state-dir DIR          read the backends of the stack recorded in DIR
   -h, --help               show this help
 
@@ -101,30 +98,9 @@ function parseUiArguments(argv: string[]): UiArguments {
     port,
     token: readToken(values['token-file']),
     backends: {
-      prometheus: backendUrl({
-        option: '--prometheus-url',
-        given: values['prometheus-url'],
-        stateDir,
-        envVar: 'TASKLENS_PROMETHEUS_URL',
-        fromStack: (endpoints) => endpoints.storeQuery ?? endpoints.prometheus,
-        fallback: DEFAULT_PROMETHEUS_URL,
-      }),
-      jaeger: backendUrl({
-        option: '--jaeger-url',
-        given: values['jaeger-url'],
-        stateDir,
-        envVar: 'TASKLENS_JAEGER_URL',
-        fromStack: (endpoints) => endpoints.jaegerQuery,
-        fallback: DEFAULT_JAEGER_URL,
-      }),
-      alertmanager: backendUrl({
-        option: '--alertmanager-url',
-        given: values['alertmanager-url'],
-        stateDir,
-        envVar: 'TASKLENS_ALERTMANAGER_URL',
-        fromStack: (endpoints) => endpoints.alertmanager,
-        fallback: DEFAULT_ALERTMANAGER_URL,
-      }),
+      prometheus: backendUrl('prometheus', values['prometheus-url'], stateDir),
+      jaeger: backendUrl('jaeger', values['jaeger-url'], stateDir),
+      alertmanager: backendUrl('alertmanager', values['alertmanager-url'], stateDir),
     },
   };
 }
