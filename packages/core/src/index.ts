@@ -32,6 +32,7 @@ export {
   ATTR_TASK_RETRYING,
   ATTR_TASK_SETTLEMENT,
   ATTR_TASK_WAIT_DURATION,
+  ERROR_TYPE_OTHER,
 } from './semconv.js';
 export type {
   ExpectedErrors,

@@ -1,17 +1,19 @@
+import { ERROR_TYPE_OTHER } from '@tasklens/core';
 import { findFailures } from '../commands/failures.js';
 import type { TaskFailure } from '../commands/failures.js';
 import { BackendUnreachableError } from '../http-json.js';
 import type { JaegerClient } from '../jaeger-client.js';
 import type { PrometheusClient } from '../prometheus-client.js';
-import { collectFailureCounts, failedAttemptsSelector } from '../task-queries/collect.js';
+import {
+  collectFailureCounts,
+  failedAttemptsSelector,
+  failureOf,
+} from '../task-queries/collect.js';
 import type { FailureFilter } from '../task-queries/collect.js';
 import type { FailureGroup } from './api-types.js';
 
 /** Failed attempts read from Jaeger per service and outcome, for the groups' examples. */
 const EXAMPLES_PER_SEARCH = 100;
-
-/** error.type as the metrics carry it when an attempt gave none. */
-const NO_ERROR_TYPE = '_OTHER';
 
 interface Example {
   traceId: string;
@@ -19,22 +21,31 @@ interface Example {
   message: string | null;
 }
 
-function groupKey(
-  service: string,
-  task: string,
-  queue: string,
-  outcome: string,
-  errorType: string,
-): string {
+/** What tells failure groups apart; Jaeger's spans do not say their messaging system. */
+type GroupFields = Pick<FailureGroup, 'service' | 'task' | 'queue' | 'outcome' | 'errorType'>;
+
+function groupKey({ service, task, queue, outcome, errorType }: GroupFields): string {
   return JSON.stringify([service, task, queue, outcome, errorType]);
+}
+
+/** A failed attempt as Jaeger lists it, by the fields of its group. */
+function groupOf(failure: TaskFailure): GroupFields {
+  return {
+    service: failure.service,
+    task: failure.task,
+    queue: failure.queue ?? '',
+    outcome: failure.outcome ?? 'failure',
+    errorType: failure.errorType ?? ERROR_TYPE_OTHER,
+  };
 }
 
 /**
  * The failure groups of the console's failures page: failed attempts per task and `error.type`
  * counted by Prometheus over the window, each with its newest example trace, from the failure
- * exemplars (one request for every group) or from Jaeger (one search per service and failed
- * outcome), whichever is newer; Jaeger's gives the exception message too. A Jaeger that cannot be
- * read leaves the examples to the exemplars and is returned as `jaegerProblem`.
+ * exemplars (one request for every group, sent with the counts) or from Jaeger (one search per
+ * service and failed outcome, the services at once), whichever is newer; Jaeger's gives the
+ * exception message too. A Jaeger that cannot be read leaves the examples to the exemplars and is
+ * returned as `jaegerProblem`.
  */
 export async function failureGroups(
   prometheus: PrometheusClient,
@@ -43,11 +54,15 @@ export async function failureGroups(
   filter: FailureFilter,
   endMs: number,
 ): Promise<{ groups: FailureGroup[]; jaegerProblem?: BackendUnreachableError }> {
-  const counts = await collectFailureCounts(prometheus, windowSeconds, filter, endMs);
-  if (counts.length === 0) return { groups: [] };
   const startMs = endMs - windowSeconds * 1000;
+  const [counts, exemplars] = await Promise.all([
+    collectFailureCounts(prometheus, windowSeconds, filter, endMs),
+    prometheus.exemplars(failedAttemptsSelector(filter), startMs, endMs),
+  ]);
+  if (counts.length === 0) return { groups: [] };
   const examples = new Map<string, Example>();
-  const offer = (key: string, example: Example): void => {
+  const offer = (group: GroupFields, example: Example): void => {
+    const key = groupKey(group);
     const known = examples.get(key);
     if (known?.traceId === example.traceId) {
       known.message ??= example.message;
@@ -56,49 +71,35 @@ export async function failureGroups(
     }
   };
 
-  const exemplars = await prometheus.exemplars(failedAttemptsSelector(filter), startMs, endMs);
   for (const exemplar of exemplars) {
-    const labels = exemplar.seriesLabels;
     const traceId = exemplar.labels.trace_id;
     if (traceId === undefined) continue;
-    const key = groupKey(
-      labels.job ?? '',
-      labels.task_name ?? '',
-      labels.task_queue ?? '',
-      labels.task_outcome ?? '',
-      labels.error_type ?? NO_ERROR_TYPE,
-    );
-    offer(key, { traceId, timeMs: exemplar.timeMs, message: null });
+    offer(failureOf(exemplar.seriesLabels), { traceId, timeMs: exemplar.timeMs, message: null });
   }
 
   let jaegerProblem: BackendUnreachableError | undefined;
   const services = [...new Set(counts.map((count) => count.service))];
-  for (const service of services) {
-    let failures: TaskFailure[];
-    try {
-      failures = await findFailures(jaeger, {
+  const searches = await Promise.allSettled(
+    services.map((service) =>
+      findFailures(jaeger, {
         service,
         task: filter.task,
         sinceMs: windowSeconds * 1000,
         endMs,
         limit: EXAMPLES_PER_SEARCH,
         traceUrl: (traceId) => `/traces/${traceId}`,
-      });
-    } catch (error) {
-      if (!(error instanceof BackendUnreachableError)) throw error;
-      jaegerProblem = error;
-      break;
+      }),
+    ),
+  );
+  for (const search of searches) {
+    if (search.status === 'rejected') {
+      if (!(search.reason instanceof BackendUnreachableError)) throw search.reason;
+      jaegerProblem = search.reason;
+      continue;
     }
-    for (const failure of failures) {
-      const key = groupKey(
-        failure.service,
-        failure.task,
-        failure.queue ?? '',
-        failure.outcome ?? 'failure',
-        failure.errorType ?? NO_ERROR_TYPE,
-      );
+    for (const failure of search.value) {
       // The attempt's end, when its duration was recorded with the exemplar.
-      offer(key, {
+      offer(groupOf(failure), {
         traceId: failure.traceId,
         timeMs: Date.parse(failure.time) + failure.durationMs,
         message: failure.message ?? null,
@@ -107,15 +108,12 @@ export async function failureGroups(
   }
 
   const groups = counts.map((count): FailureGroup => {
-    const example = examples.get(
-      groupKey(count.service, count.task, count.queue, count.outcome, count.errorType),
-    );
+    const example = examples.get(groupKey(count));
     return {
       ...count,
       latestTraceId: example?.traceId ?? null,
       latestMessage: example?.message ?? null,
     };
   });
-  groups.sort((a, b) => b.count - a.count || a.task.localeCompare(b.task));
   return { groups, ...(jaegerProblem === undefined ? {} : { jaegerProblem }) };
 }

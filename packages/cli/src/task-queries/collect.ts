@@ -4,6 +4,7 @@
  * recording rules are rendered from too, ./task-queries/deploy-queries.ts). Each function sends a fixed number of requests, however many tasks
  * there are.
  */
+import { ERROR_TYPE_OTHER } from '@tasklens/core';
 import type { FailureGroup, TaskKey, TaskRow, TaskSeriesBody } from '../console/api-types.js';
 import type { PrometheusClient, PrometheusSample } from '../prometheus-client.js';
 import {
@@ -301,6 +302,17 @@ export function failureCountQueries(
   };
 }
 
+/** The task, outcome and error type of a series of failed attempts, from its labels. */
+export function failureOf(
+  labels: Record<string, string>,
+): TaskKey & Pick<FailureCount, 'outcome' | 'errorType'> {
+  return {
+    ...keyOf(labels),
+    outcome: labels[TASK_OUTCOME_LABEL] ?? '',
+    errorType: labels[ERROR_TYPE_LABEL] ?? ERROR_TYPE_OTHER,
+  };
+}
+
 function failureKey(labels: Record<string, string>): string {
   return `${keyString(keyOf(labels))}\u0000${labels[TASK_OUTCOME_LABEL] ?? ''}\u0000${labels[ERROR_TYPE_LABEL] ?? ''}`;
 }
@@ -347,9 +359,7 @@ export async function collectFailureCounts(
     .map((sample) => {
       const times = seen.get(failureKey(sample.labels));
       return {
-        ...keyOf(sample.labels),
-        outcome: sample.labels[TASK_OUTCOME_LABEL] ?? '',
-        errorType: sample.labels[ERROR_TYPE_LABEL] ?? '',
+        ...failureOf(sample.labels),
         count: sample.value,
         firstSeen: times?.first ?? null,
         lastSeen: times?.last ?? null,
