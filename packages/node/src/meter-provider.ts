@@ -1,4 +1,3 @@
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { Resource } from '@opentelemetry/resources';
 import {
   ConsoleMetricExporter,
@@ -9,6 +8,7 @@ import type { MetricReader, PushMetricExporter } from '@opentelemetry/sdk-metric
 import type { ExportPipeline } from './export-pipeline.js';
 import type { ResolvedTelemetryConfig } from './internal-types.js';
 import { OtlpMetricExporter } from './otlp-metric-exporter.js';
+import { PrometheusPullExporter } from './prometheus-pull-exporter.js';
 import { reportProblem } from './report.js';
 import { TaskMetricsProducer } from './task-metrics-producer.js';
 
@@ -44,10 +44,10 @@ export function createMeterPipeline(
 ): MeterPipeline {
   const taskMetrics = new TaskMetricsProducer(resource);
   const metricProducers = [taskMetrics];
-  const prometheusExporters: PrometheusExporter[] = [];
+  const prometheusExporters: PrometheusPullExporter[] = [];
   const readers: MetricReader[] = config.metricsExporters.map((name) => {
     if (name === 'prometheus') {
-      const exporter = new PrometheusExporter({
+      const exporter = new PrometheusPullExporter({
         host: config.prometheusHost,
         port: config.prometheusPort,
         preventServerStart: true,

@@ -144,7 +144,13 @@ describe('startTelemetry', () => {
   it('serves metrics for Prometheus to pull', async () => {
     const port = await closedPort();
     const telemetry = startTelemetry(
-      options({ metricsExporter: 'prometheus', prometheusHost: '127.0.0.1', prometheusPort: port }),
+      options({
+        metricsExporter: 'prometheus',
+        prometheusHost: '127.0.0.1',
+        prometheusPort: port,
+        serviceName: 'pulled',
+        serviceInstanceId: 'instance-1',
+      }),
     );
     metrics.getMeter('test').createCounter('test.count').add(3);
     let body = '';
@@ -155,7 +161,8 @@ describe('startTelemetry', () => {
       );
     }
     await telemetry.shutdown();
-    expect(body).toContain('test_count_total{otel_scope_name="test"} 3');
+    // Named and labelled as Prometheus's OTLP receiver stores it (prometheus-pull-exporter.test.ts).
+    expect(body).toContain('test_count_total{job="pulled",instance="instance-1"} 3');
     expect(receiver.metricPoints()).toEqual([]);
   });
 
