@@ -3,9 +3,6 @@
  * that the packages export (core's task metrics and attributes, @tasklens/node's spool counters):
  * a renamed metric cannot leave a rule or a panel silently matching nothing.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import {
   ATTR_ERROR_TYPE,
@@ -17,29 +14,15 @@ import {
   TASK_METRICS,
 } from '@tasklens/core';
 import { SPOOL_METRICS } from '@tasklens/node';
-import { dashboardQueries } from '@tasklens/test-utils';
-import { REPO_DIR } from './run-tool.js';
+import {
+  recordedNames,
+  ruleExpressions,
+  ruleMetricNames,
+  selectedNames,
+} from './rule-metric-names.js';
 
-const RULES_DIR = join(REPO_DIR, 'deploy/prometheus/rules');
-
-interface RuleFile {
-  groups: { rules: { record?: string; alert?: string; expr: string }[] }[];
-}
-
-const ruleFiles = readdirSync(RULES_DIR)
-  .filter((file) => file.endsWith('.yml'))
-  .map((file) => ({ file, rules: load(readFileSync(join(RULES_DIR, file), 'utf8')) as RuleFile }));
-const rules = ruleFiles.flatMap(({ rules: parsed }) =>
-  parsed.groups.flatMap((group) => group.rules),
-);
-const recorded = new Set(rules.flatMap((rule) => (rule.record === undefined ? [] : [rule.record])));
-
-const expressions = [
-  ...rules.map((rule) => ({ where: rule.record ?? rule.alert ?? '?', expr: rule.expr })),
-  ...dashboardQueries(
-    JSON.parse(readFileSync(join(REPO_DIR, 'deploy/grafana/dashboards/tasklens.json'), 'utf8')),
-  ).map((query) => ({ where: `panel "${query.panelTitle}"`, expr: query.expr })),
-];
+const expressions = ruleExpressions();
+const recorded = recordedNames();
 
 const exportedMetrics = new Set([
   ...Object.values(TASK_METRICS).map((metric) => metric.prometheusName),
@@ -65,10 +48,11 @@ const HISTOGRAM_SERIES = /_(bucket|sum|count)$/;
 
 describe('metric and label names in the rules and the dashboard', () => {
   it('finds the expressions', () => {
-    expect(ruleFiles.map(({ file }) => file).sort()).toEqual([
+    expect([...new Set(expressions.map(({ file }) => file))].sort()).toEqual([
       'tasklens-alerts.yml',
       'tasklens-recording.yml',
       'tasklens-thresholds.yml',
+      'tasklens.json',
     ]);
     expect(expressions.length).toBeGreaterThan(30);
   });
@@ -104,6 +88,37 @@ describe('metric and label names in the rules and the dashboard', () => {
     ]) {
       expect(used).toContain(metric.prometheusName);
     }
+  });
+
+  it('the series ruleMetricNames lists are exported metrics’, and all those the rules read', () => {
+    const listed = ruleMetricNames();
+    for (const { name, usedIn } of listed) {
+      expect(exportedMetrics, `${name} (${usedIn.join(', ')})`).toContain(
+        exportedMetrics.has(name) ? name : name.replace(HISTOGRAM_SERIES, ''),
+      );
+      expect(usedIn.length).toBeGreaterThan(0);
+    }
+    const metricTokens = expressions.flatMap(({ expr }) =>
+      ownIdentifiers(expr).filter(
+        (token) =>
+          exportedMetrics.has(token) || exportedMetrics.has(token.replace(HISTOGRAM_SERIES, '')),
+      ),
+    );
+    expect(listed.map(({ name }) => name)).toEqual([...new Set(metricTokens)].sort());
+  });
+
+  it('reads selectors out of PromQL, leaving labels, functions, strings and ranges out', () => {
+    expect(
+      selectedNames(
+        'sum by (job, le) (rate(task_duration_seconds_bucket{task_outcome=~"a|b"}[5m] anchored))' +
+          ' / on (job) group_left () task:task_attempts:rate5m offset 10m > bool 1e3' +
+          ' or label_replace(vector(0), "task_name", "x", "", "") unless tasklens_spool_spans_dropped_total',
+      ),
+    ).toEqual([
+      'task_duration_seconds_bucket',
+      'task:task_attempts:rate5m',
+      'tasklens_spool_spans_dropped_total',
+    ]);
   });
 
   it('catches a name that no package exports', () => {
