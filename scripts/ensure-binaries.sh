@@ -9,12 +9,14 @@
 #   - Thanos (thanos), built from its Go module, for the metrics store (`tasklens stack up
 #     --metrics-store`). Its module needs a newer Go than the machine's, so its build alone runs
 #     with GOTOOLCHAIN set to thanos.goToolchain of deploy/versions.json (the go command fetches
-#     that toolchain from the Go module proxy once).
+#     that toolchain from the Go module proxy once);
+#   - VictoriaMetrics single-node (victoria-metrics), built from its Go module, a remote-write
+#     receiver the remote-write path is tested against.
 # Versions come from deploy/versions.json, the one source of truth that the Node side
 # (packages/stack/src/binaries.ts) reads as well. Built binaries are cached outside the
 # repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
 # <hash> is the first 12 hex digits of the SHA-256 of the build key: the manifest's bytes for the
-# collector, "<module>@<moduleVersion>" for Jaeger, Prometheus and Thanos. A second run finds them and does
+# collector, "<module>@<moduleVersion>" for the others. A second run finds them and does
 # nothing. Build logs: ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/logs/. Writes bin/paths.json
 # there too.
 set -euo pipefail
@@ -84,7 +86,7 @@ else
 fi
 
 # --- Go builds -----------------------------------------------------------------------------------
-command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector, Jaeger, Prometheus and Thanos are built from Go modules)"
+command -v go >/dev/null 2>&1 || die "go is not on PATH (the collector and the backends are built from Go modules)"
 # GOFLAGS from the environment would replace the one in `go env`, so keep that one's flags.
 GOFLAGS="$(go env GOFLAGS) -trimpath"
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS
@@ -122,6 +124,12 @@ thanos_module_version=$(version_of thanos.moduleVersion)
 thanos_toolchain=$(version_of thanos.goToolchain)
 thanos_binary=$(version_of thanos.binary)
 thanos_dir=$(module_cache_dir thanos)
+
+victoriametrics_version=$(version_of victoriametrics.version)
+victoriametrics_module=$(version_of victoriametrics.module)
+victoriametrics_module_version=$(version_of victoriametrics.moduleVersion)
+victoriametrics_binary=$(version_of victoriametrics.binary)
+victoriametrics_dir=$(module_cache_dir victoriametrics)
 
 build_collector() {
   local builder_dir="$bin_root/ocb-$collector_version"
@@ -191,6 +199,18 @@ build_thanos() {
   mv "$work" "$thanos_dir"
 }
 
+build_victoriametrics() {
+  # Its go.mod has no replace directives: `go install pkg@version` builds the single-node server.
+  local work
+  work=$(mktemp -d "$cache_dir/build-victoriametrics.XXXXXX")
+  local pkg="$victoriametrics_module/lib/buildinfo"
+  GOBIN="$work" go install -ldflags "-s -w -X $pkg.Version=victoria-metrics-v$victoriametrics_version" \
+    "$victoriametrics_module/app/victoria-metrics@$victoriametrics_module_version"
+  chmod 755 "$work"
+  rm -rf "$victoriametrics_dir"
+  mv "$work" "$victoriametrics_dir"
+}
+
 # The builds run at once (they spend much of their time downloading modules); each logs to a file.
 pids=()
 names=()
@@ -213,6 +233,7 @@ start_build collector "$collector_dir" "$collector_binary" build_collector
 start_build jaeger "$jaeger_dir" "$jaeger_binary" build_jaeger
 start_build prometheus "$prometheus_dir" "$prometheus_binary" build_prometheus
 start_build thanos "$thanos_dir" "$thanos_binary" build_thanos
+start_build victoriametrics "$victoriametrics_dir" "$victoriametrics_binary" build_victoriametrics
 
 failed=0
 for i in "${!pids[@]}"; do
@@ -232,6 +253,7 @@ cat >"$bin_root/paths.json" <<JSON
   "prometheus": "$prometheus_dir/$prometheus_binary",
   "promtool": "$prometheus_dir/promtool",
   "thanos": "$thanos_dir/$thanos_binary",
+  "victoriametrics": "$victoriametrics_dir/$victoriametrics_binary",
   "alertmanager": "$(command -v prometheus-alertmanager)"
 }
 JSON
