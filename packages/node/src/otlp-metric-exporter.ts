@@ -8,6 +8,7 @@ import { InFlight } from './in-flight.js';
 import { withExemplars } from './otlp-exemplars.js';
 import { OTLP_JSON } from './otlp-http-post.js';
 import type { OtlpHttpPoster, OtlpTarget } from './otlp-http-post.js';
+import { SeriesStartPoints } from './series-start-points.js';
 import type { Spool } from './spool.js';
 
 function dataPoints(metrics: ResourceMetrics): number {
@@ -21,7 +22,8 @@ function dataPoints(metrics: ResourceMetrics): number {
 /**
  * Exports metrics as OTLP/HTTP JSON with cumulative temporality (Prometheus stores cumulative
  * series), serialized by the SDK's own OTLP serializer, with the exemplars of tasklens's task
- * histograms added (see otlp-exemplars.ts). A failed export is not
+ * histograms added (see otlp-exemplars.ts), and a zero point at the start of each new counter
+ * and histogram series (see series-start-points.ts). A failed export is not
  * spooled while the process runs, since the next one carries the same running totals; the last
  * one that failed is spooled at shutdown, so the counters and last-success point of a short job
  * whose collector was down arrive later.
@@ -29,6 +31,7 @@ function dataPoints(metrics: ResourceMetrics): number {
 export class OtlpMetricExporter implements PushMetricExporter {
   private readonly inFlight = new InFlight();
   private unsent: { body: Uint8Array; items: number } | undefined;
+  private readonly seriesStarts = new SeriesStartPoints();
 
   constructor(
     private readonly target: OtlpTarget,
@@ -62,7 +65,8 @@ export class OtlpMetricExporter implements PushMetricExporter {
     }
   }
 
-  private async send(metrics: ResourceMetrics): Promise<ExportResult> {
+  private async send(collected: ResourceMetrics): Promise<ExportResult> {
+    const { metrics, newSeries } = this.seriesStarts.add(collected);
     const serialized = JsonMetricsSerializer.serializeRequest(metrics);
     if (serialized === undefined) {
       return { code: ExportResultCode.FAILED, error: new Error('metrics could not be serialized') };
@@ -70,6 +74,7 @@ export class OtlpMetricExporter implements PushMetricExporter {
     const body = withExemplars(serialized, metrics);
     const result = await this.poster.post(this.target, body, OTLP_JSON);
     if (result.status === 'success') {
+      this.seriesStarts.delivered(newSeries);
       this.unsent = undefined;
       this.spool?.collectorAnswered();
       return { code: ExportResultCode.SUCCESS };

@@ -53,6 +53,7 @@ export interface ReceivedMetricPoint {
   /** For sums. */
   monotonic: boolean | undefined;
   attributes: Attributes;
+  startTimeUnixNano: bigint;
   timeUnixNano: bigint;
   /** Sum and gauge value. */
   value: number | undefined;
@@ -89,8 +90,12 @@ export interface OtlpReceiver {
   requests(): readonly ReceivedRequest[];
   /** Every span received so far, in arrival order. */
   spans(): ReceivedSpan[];
-  /** Every metric data point received so far, optionally only those of one metric. */
-  metricPoints(metric?: string): ReceivedMetricPoint[];
+  /**
+   * Every metric data point received so far, optionally only those of one metric. The zero
+   * point @tasklens/node sends at the start of each new counter and histogram series (its time is
+   * its start time) is left out unless `withStartPoints`.
+   */
+  metricPoints(metric?: string, options?: { withStartPoints?: boolean }): ReceivedMetricPoint[];
   /**
    * Resolves once `check()` is true, re-checking after every request; rejects with `message`
    * after `timeoutMs` (default 10000). For long-lived exporters; after a child process has exited
@@ -227,6 +232,7 @@ function decodeMetricPoints(body: unknown): ReceivedMetricPoint[] {
             temporality: decodeTemporality(data.aggregationTemporality),
             monotonic: typeof data.isMonotonic === 'boolean' ? data.isMonotonic : undefined,
             attributes: decodeAttributes(point.attributes),
+            startTimeUnixNano: asBigInt(point.startTimeUnixNano),
             timeUnixNano: asBigInt(point.timeUnixNano),
             value: asNumber(point.asInt) ?? asNumber(point.asDouble),
             count: asNumber(point.count),
@@ -264,6 +270,15 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 }
 
 /** Starts a receiver on 127.0.0.1 at `port`, by default a free one. */
+/** The zero point @tasklens/node sends at a new cumulative series' start: its time is its start. */
+function isSeriesStartPoint(point: ReceivedMetricPoint): boolean {
+  return (
+    point.timeUnixNano === point.startTimeUnixNano &&
+    ((point.type === 'histogram' && point.count === 0) ||
+      (point.type === 'sum' && point.value === 0))
+  );
+}
+
 export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
   const requests: ReceivedRequest[] = [];
   let status = 200;
@@ -315,11 +330,12 @@ export async function startOtlpReceiver(port = 0): Promise<OtlpReceiver> {
     },
     spans: () =>
       requests.filter((r) => r.path === '/v1/traces').flatMap((r) => decodeSpans(r.body)),
-    metricPoints: (metric) =>
+    metricPoints: (metric, { withStartPoints = false } = {}) =>
       requests
         .filter((r) => r.path === '/v1/metrics')
         .flatMap((r) => decodeMetricPoints(r.body))
-        .filter((point) => metric === undefined || point.metric === metric),
+        .filter((point) => metric === undefined || point.metric === metric)
+        .filter((point) => withStartPoints || !isSeriesStartPoint(point)),
     waitUntil(check, message, timeoutMs = 10_000) {
       if (check()) return Promise.resolve();
       return new Promise((resolve, reject) => {
