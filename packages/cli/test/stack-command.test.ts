@@ -58,6 +58,8 @@ describe('tasklens stack (arguments)', () => {
       ['up', '--gateway', '--gateway-resolver', 'consul'],
       '--gateway-resolver must be static or dns, got "consul"',
     ],
+    [['status', '--metrics-via', 'otlp'], '--metrics-via applies to `up` only'],
+    [['up', '--metrics-via', 'kafka'], '--metrics-via must be otlp or remote-write, got "kafka"'],
     [['up', '--port-base', 'x'], '--port-base: the port base must be an integer'],
     [['up', '--port-base', '65530'], '--port-base: the port base must be an integer'],
   ])('rejects %j with exit code 2 before starting anything', async (argv, message) => {

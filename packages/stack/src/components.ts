@@ -6,6 +6,7 @@ import type {
   ComponentDefinition,
   ComponentRuntimeContext,
   GeneratedConfigOptions,
+  MetricsOptions,
 } from './internal-types.js';
 import { storeRuleVariant } from './store-rules.js';
 import type { GatewayName, GatewayOptions, StackPorts } from './types.js';
@@ -47,6 +48,7 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
   storeIngester0Capnp: 10915,
   storeIngester1Capnp: 10916,
   console: 8765,
+  collectorRemoteWrite: 4319,
 });
 
 /**
@@ -99,6 +101,7 @@ export function stackPortsFrom(base: number): StackPorts {
     storeIngester0Capnp: base + 32,
     storeIngester1Capnp: base + 33,
     console: base + 34,
+    collectorRemoteWrite: base + 35,
   };
 }
 
@@ -244,12 +247,14 @@ const alertmanager: ComponentDefinition = {
 
 /**
  * The flags of Prometheus 3 that the tasklens pipeline needs, the same in docker-compose.yml: the
- * OTLP receiver the collector sends metrics to; exemplar storage, so the trace ids on duration
+ * OTLP receiver the collector sends metrics to (or, with `metricsVia: 'remote-write'`, its
+ * remote-write receiver); exemplar storage, so the trace ids on duration
  * points are kept; and a zero sample at each series' start time (the OTLP points' start time), so
  * the single point of a one-shot `tasklens run` process counts in increase() and rate().
  */
 export const PROMETHEUS_FEATURE_FLAGS: readonly string[] = [
   '--web.enable-otlp-receiver',
+  '--web.enable-remote-write-receiver',
   '--enable-feature=exemplar-storage,created-timestamp-zero-ingestion',
 ];
 
@@ -333,6 +338,27 @@ function metricsStoreEnv(ports: StackPorts): Record<string, string> {
   return { METRICS_STORE_OTLP_URL: `http://${address(ports.storeRouterWrite)}/api/v1/otlp` };
 }
 
+/**
+ * deploy/collector/remote-write.yaml, merged last when metrics go by remote write: the metrics
+ * exporter's queue feeds the collector's own hop to the remote-write exporter.
+ */
+function remoteWriteOverlay(repoDir: string, configOptions: MetricsOptions): string[] {
+  return configOptions.metricsVia === 'remote-write'
+    ? ['--config', join(repoDir, 'deploy', 'collector', 'remote-write.yaml')]
+    : [];
+}
+
+/** Where remote write goes: the store's router, or Prometheus's remote-write receiver. */
+function remoteWriteEnv(ports: StackPorts, configOptions: MetricsOptions): Record<string, string> {
+  return {
+    REMOTE_WRITE_URL:
+      configOptions.metricsStore === true
+        ? `http://${address(ports.storeRouterWrite)}/api/v1/receive`
+        : `http://${address(ports.prometheus)}/api/v1/write`,
+    REMOTE_WRITE_LOOP_ENDPOINT: address(ports.collectorRemoteWrite),
+  };
+}
+
 /** The environment the single collector, the agent and the gateways share (their configs agree). */
 function collectorEnv(
   stateDir: string,
@@ -353,7 +379,7 @@ function collectorEnv(
 const collector: ComponentDefinition = {
   name: 'collector',
   binary: 'collector',
-  ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
+  ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry', 'collectorRemoteWrite'],
   args: ({ repoDir, bearerToken, configOptions }) => [
     '--config',
     join(repoDir, 'otel-collector.yaml'),
@@ -361,8 +387,9 @@ const collector: ComponentDefinition = {
       ? []
       : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
     ...metricsStoreOverlay(repoDir, configOptions),
+    ...remoteWriteOverlay(repoDir, configOptions),
   ],
-  env: ({ stateDir, ports, bearerToken }) => ({
+  env: ({ stateDir, ports, bearerToken, configOptions }) => ({
     ...collectorEnv(stateDir, 'collector', {
       otlpGrpc: ports.otlpGrpc,
       health: ports.collectorHealth,
@@ -371,6 +398,7 @@ const collector: ComponentDefinition = {
     OTLP_HTTP_ENDPOINT: address(ports.otlpHttp),
     PROMETHEUS_OTLP_ENDPOINT: `http://${address(ports.prometheus)}/api/v1/otlp`,
     ...metricsStoreEnv(ports),
+    ...remoteWriteEnv(ports, configOptions),
     JAEGER_OTLP_GRPC_ENDPOINT: address(ports.jaegerOtlpGrpc),
     ...(bearerToken === undefined ? {} : { COLLECTOR_BEARER_TOKEN: bearerToken }),
   }),
@@ -683,7 +711,7 @@ function agent(resolver: 'static' | 'dns'): ComponentDefinition {
   return {
     name: 'agent',
     binary: 'collector',
-    ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry'],
+    ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry', 'collectorRemoteWrite'],
     ...(resolver === 'dns'
       ? {
           async prepare({ stateDir }: ComponentContext) {
@@ -702,9 +730,11 @@ function agent(resolver: 'static' | 'dns'): ComponentDefinition {
         ? []
         : ['--config', join(repoDir, 'deploy', 'collector', 'auth.yaml')]),
       ...metricsStoreOverlay(repoDir, configOptions),
+      ...remoteWriteOverlay(repoDir, configOptions),
     ],
-    env: ({ stateDir, ports, bearerToken }) => ({
+    env: ({ stateDir, ports, bearerToken, configOptions }) => ({
       ...metricsStoreEnv(ports),
+      ...remoteWriteEnv(ports, configOptions),
       ...collectorEnv(stateDir, 'agent', {
         otlpGrpc: ports.otlpGrpc,
         health: ports.collectorHealth,

@@ -14,6 +14,7 @@ export { stackFilesDir } from './stack-files.js';
 export type {
   GatewayName,
   GatewayOptions,
+  MetricsVia,
   RestartComponentOptions,
   RunningStack,
   StackBinaries,

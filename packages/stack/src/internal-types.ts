@@ -1,5 +1,6 @@
 import type {
   GatewayOptions,
+  MetricsVia,
   StackBinaries,
   StackComponentName,
   StackComponentState,
@@ -34,7 +35,10 @@ export interface ComponentContext {
 export type ComponentRuntimeContext = Pick<
   ComponentContext,
   'stateDir' | 'ports' | 'bearerToken' | 'gateway'
->;
+> & { configOptions: MetricsOptions };
+
+/** Where task metrics go: recorded in the state file, so a restart knows them. */
+export type MetricsOptions = Pick<GeneratedConfigOptions, 'metricsStore' | 'metricsVia'>;
 
 /** The {@link StartStackOptions} fields that shape the configs the stack writes. */
 export type GeneratedConfigOptions = Pick<
@@ -46,6 +50,7 @@ export type GeneratedConfigOptions = Pick<
   | 'rulesDir'
   | 'extraRuleFiles'
   | 'metricsStore'
+  | 'metricsVia'
 >;
 
 /**
@@ -90,4 +95,6 @@ export interface StackStateFile {
   gateway?: GatewayOptions;
   /** Whether the metrics store runs (absent in files written before it existed: false). */
   metricsStore?: boolean;
+  /** How metrics leave the collector (absent in files written before it existed: 'otlp'). */
+  metricsVia?: MetricsVia;
 }

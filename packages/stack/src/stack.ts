@@ -347,6 +347,10 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     await checkPrivateMountNamespace();
   }
   const metricsStore = options.metricsStore === true;
+  const metricsVia = options.metricsVia ?? 'otlp';
+  if (metricsVia !== 'otlp' && metricsVia !== 'remote-write') {
+    throw new Error(`metricsVia must be 'otlp' or 'remote-write', not ${String(metricsVia)}`);
+  }
   const definitions = stackComponents({
     gateway: options.gateway,
     metricsStore,
@@ -373,6 +377,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
       rulesDir: options.rulesDir === undefined ? undefined : resolve(options.rulesDir),
       extraRuleFiles: options.extraRuleFiles?.map((file) => resolve(file)),
       metricsStore,
+      metricsVia,
     },
     consoleScript: options.console?.script,
   };
@@ -383,6 +388,7 @@ export async function startStack(options: StartStackOptions = {}): Promise<Runni
     components: [],
     ...(options.gateway === undefined ? {} : { gateway: { ...options.gateway } }),
     ...(metricsStore ? { metricsStore } : {}),
+    ...(metricsVia === 'otlp' ? {} : { metricsVia }),
   };
   try {
     for (const definition of definitions) {
@@ -450,6 +456,7 @@ export async function restartStackComponent(
     ports: state.ports,
     bearerToken: options.bearerToken,
     gateway: state.gateway,
+    configOptions: { metricsStore: state.metricsStore, metricsVia: state.metricsVia },
   };
   const component = await startComponent(definition, context, recorded.command);
   state.components[index] = component;

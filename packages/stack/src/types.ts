@@ -97,7 +97,20 @@ export interface StackPorts {
   storeIngester1Capnp: number;
   /** The task console (`tasklens ui`), with {@link StartStackOptions.console}. Default 8765. */
   console: number;
+  /**
+   * The collector's internal OTLP/HTTP hop to its remote-write exporter
+   * (deploy/collector/remote-write.yaml), with {@link StartStackOptions.metricsVia}
+   * `'remote-write'`. Default 4319.
+   */
+  collectorRemoteWrite: number;
 }
+
+/**
+ * How the collector sends task metrics: `'otlp'` to Prometheus's (or the store's) OTLP receiver,
+ * `'remote-write'` by Prometheus remote write 1.0 to its remote-write receiver (or the store
+ * router's `/api/v1/receive`).
+ */
+export type MetricsVia = 'otlp' | 'remote-write';
 
 /** The gateway stack's gateways. */
 export type GatewayName = 'gateway-1' | 'gateway-2';
@@ -218,6 +231,12 @@ export interface StartStackOptions {
    * Alertmanager. Prometheus keeps scraping the pipeline's own metrics. Default false.
    */
   metricsStore?: boolean;
+  /**
+   * How the collector sends task metrics: `'otlp'` (default) or `'remote-write'`
+   * (deploy/collector/remote-write.yaml merged last): the same series, counts and exemplars,
+   * by remote write. This is `tasklens stack up --metrics-via remote-write`.
+   */
+  metricsVia?: MetricsVia;
   /**
    * Also run the task console: `node <script> ui` on the console port, reading this stack's
    * Prometheus (or metrics store), Jaeger and Alertmanager. `script` is the `tasklens` command's

@@ -165,7 +165,12 @@ describe('nativeAlertmanagerConfig', () => {
 });
 
 describe('the gateway stack', () => {
-  const context = { stateDir: '/state', ports: stackPortsFrom(30000), bearerToken: undefined };
+  const context = {
+    stateDir: '/state',
+    ports: stackPortsFrom(30000),
+    bearerToken: undefined,
+    configOptions: {},
+  };
 
   it('puts two gateways and an agent in the collector place, on their own ports', () => {
     expect(stackComponents({}).map((component) => component.name)).toEqual([
@@ -187,7 +192,7 @@ describe('the gateway stack', () => {
       component.ports.map((name) => context.ports[name]),
     );
     expect(new Set(ports).size).toBe(ports.length);
-    expect(Math.max(...ports)).toBe(30017);
+    expect(Math.max(...ports)).toBe(30035);
 
     const gateway = { ...context, gateway: { samplingPercentage: 1, decisionWait: '15s' } };
     const agent = components.find((component) => component.name === 'agent');
@@ -323,7 +328,7 @@ describe('the metrics store components', () => {
     expect(new Set(used).size).toBe(used.length);
     const all = (Object.keys(ports) as (keyof StackPorts)[]).map((name) => ports[name]);
     expect(new Set(all).size).toBe(all.length);
-    expect(Math.max(...all)).toBe(30034);
+    expect(Math.max(...all)).toBe(30035);
   });
 
   it('replicate every series to both ingesters and merge the copies when reading', () => {
@@ -409,5 +414,39 @@ describe('the console component', () => {
       '30034',
     ]);
     expect(consoleComponent?.readyUrl(context)).toBe('http://127.0.0.1:30034/healthz');
+  });
+});
+
+describe('metrics by remote write', () => {
+  const ports = stackPortsFrom(30000);
+  const context = (configOptions: {
+    metricsStore?: boolean;
+    metricsVia?: 'otlp' | 'remote-write';
+  }) => ({
+    repoDir: '/repo',
+    stateDir: '/state',
+    ports,
+    binaries: {} as StackBinaries,
+    bearerToken: undefined,
+    gateway: undefined,
+    configOptions,
+  });
+  const collector = (metricsStore: boolean) =>
+    stackComponents({ metricsStore }).find((component) => component.name === 'collector');
+
+  it('merges deploy/collector/remote-write.yaml last and points it at Prometheus or the store', () => {
+    const overlay = '/repo/deploy/collector/remote-write.yaml';
+    expect(collector(false)?.args(context({}))).not.toContain(overlay);
+    const viaPrometheus = context({ metricsVia: 'remote-write' });
+    expect(collector(false)?.args(viaPrometheus).slice(-2)).toEqual(['--config', overlay]);
+    expect(collector(false)?.env(viaPrometheus)).toMatchObject({
+      REMOTE_WRITE_URL: `http://127.0.0.1:${ports.prometheus}/api/v1/write`,
+      REMOTE_WRITE_LOOP_ENDPOINT: `127.0.0.1:${ports.collectorRemoteWrite}`,
+    });
+    const viaStore = context({ metricsStore: true, metricsVia: 'remote-write' });
+    expect(collector(true)?.args(viaStore).slice(-2)).toEqual(['--config', overlay]);
+    expect(collector(true)?.env(viaStore)).toMatchObject({
+      REMOTE_WRITE_URL: `http://127.0.0.1:${ports.storeRouterWrite}/api/v1/receive`,
+    });
   });
 });

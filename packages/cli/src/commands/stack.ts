@@ -23,7 +23,8 @@ const TASKLENS_SCRIPT = fileURLToPath(new URL('../../dist/tasklens.js', import.m
 
 function usage(): string {
   return `Usage: tasklens stack <up|down|status|build> [--state-dir DIR] [--port-base N] [--json]
-       tasklens stack up [--gateway [--gateway-resolver static|dns]] [--metrics-store] [--no-ui]
+       tasklens stack up [--gateway [--gateway-resolver static|dns]] [--metrics-store]
+                     [--metrics-via otlp|remote-write] [--no-ui]
 
 Runs the tasklens backend natively on 127.0.0.1: the OpenTelemetry Collector (OTLP on 4317/4318),
 Prometheus (9090) with the tasklens rules, Alertmanager (9093; notifies the webhook in
@@ -41,10 +42,10 @@ Commands:
 
 Options:
   --state-dir DIR   logs, pids and data (default: ${defaultStateDir()})
-  --port-base N     up: listen on the ports N to N+34 instead of the defaults
+  --port-base N     up: listen on the ports N to N+35 instead of the defaults
                     (OTLP/gRPC N, OTLP/HTTP N+1, Prometheus N+4, Jaeger query N+7,
                     Alertmanager N+11, gateways N+12 to N+17, metrics store N+18 to N+33,
-                    console N+34);
+                    console N+34, the collector's remote-write hop N+35);
                     down and status read the ports from the state directory
   --gateway         up: the scaled-out shape on loopback: an agent collector on the OTLP ports
                     (metrics straight to Prometheus, traces by trace id to the gateways) and two
@@ -67,6 +68,13 @@ Options:
                     Receive ingesters with replication factor 2 (router 10901), Thanos Query
                     (10910, the query API \`tasklens stats\` reads for this stack) and Thanos
                     Rule (the same rules, alerts to Alertmanager)
+  --metrics-via otlp|remote-write
+                    up: how the collector sends task metrics: otlp (default) to Prometheus's
+                    OTLP receiver, or remote-write: Prometheus remote write 1.0 to Prometheus's
+                    remote-write receiver (with --metrics-store, to the store's router),
+                    through deploy/collector/remote-write.yaml, the file that points the
+                    collector at any remote-write backend (REMOTE_WRITE_URL); the same series
+                    and counts either way
   --no-ui           up: do not start the console (start it later with \`tasklens ui\`)
   --json            print the result as JSON
   -h, --help        show this help
@@ -147,6 +155,7 @@ export async function stackCommand(
         'port-base': { type: 'string' },
         gateway: { type: 'boolean', default: false },
         'metrics-store': { type: 'boolean', default: false },
+        'metrics-via': { type: 'string' },
         'no-ui': { type: 'boolean', default: false },
         'gateway-resolver': { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -194,6 +203,17 @@ export async function stackCommand(
       return 2;
     }
   }
+  const metricsVia = values['metrics-via'];
+  if (metricsVia !== undefined && action !== 'up') {
+    output.stderr('tasklens stack: --metrics-via applies to `up` only\n');
+    return 2;
+  }
+  if (metricsVia !== undefined && metricsVia !== 'otlp' && metricsVia !== 'remote-write') {
+    output.stderr(
+      `tasklens stack: --metrics-via must be otlp or remote-write, got "${metricsVia}"\n`,
+    );
+    return 2;
+  }
   const resolver = values['gateway-resolver'];
   if (resolver !== undefined && !values.gateway) {
     output.stderr('tasklens stack: --gateway-resolver applies to `up --gateway` only\n');
@@ -218,6 +238,7 @@ export async function stackCommand(
           ...(values.gateway ? { gateway: resolver === undefined ? {} : { resolver } } : {}),
           ...(token === undefined || token === '' ? {} : { bearerToken: token }),
           ...(values['metrics-store'] ? { metricsStore: true } : {}),
+          ...(metricsVia === undefined ? {} : { metricsVia }),
           ...(values['no-ui'] ? {} : { console: { script: TASKLENS_SCRIPT } }),
         });
         print(
