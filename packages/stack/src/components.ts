@@ -52,18 +52,18 @@ export const DEFAULT_STACK_PORTS: Readonly<StackPorts> = Object.freeze({
 });
 
 /**
- * Thirty-five consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
+ * Thirty-six consecutive ports from `base`, in the order of {@link StackPorts}: OTLP/gRPC `base`,
  * OTLP/HTTP `base + 1`, collector health, collector telemetry, Prometheus `base + 4`, Jaeger OTLP
  * gRPC and HTTP, Jaeger query HTTP `base + 7`, query gRPC, health, telemetry, Alertmanager
  * `base + 11`; then the gateway stack's two gateways (OTLP/gRPC, health, telemetry each) from
  * `base + 12` to `base + 17`, and the metrics store's sixteen from `base + 18` (router write) to
- * `base + 33` (the receivers' Cap'n Proto listeners), and the console's `base + 34`, each used only
- * by a stack that runs them.
+ * `base + 33` (the receivers' Cap'n Proto listeners), the console's `base + 34` and the
+ * collector's remote-write hop `base + 35`, each used only by a stack that runs them.
  * For a second stack beside one on the default ports (`tasklens stack up --port-base`).
  */
 export function stackPortsFrom(base: number): StackPorts {
-  if (!Number.isInteger(base) || base < 1 || base + 34 > 65535) {
-    throw new Error(`the port base must be an integer from 1 to 65501, got ${String(base)}`);
+  if (!Number.isInteger(base) || base < 1 || base + 35 > 65535) {
+    throw new Error(`the port base must be an integer from 1 to 65500, got ${String(base)}`);
   }
   return {
     otlpGrpc: base,
@@ -711,7 +711,13 @@ function agent(resolver: 'static' | 'dns'): ComponentDefinition {
   return {
     name: 'agent',
     binary: 'collector',
-    ports: ['otlpGrpc', 'otlpHttp', 'collectorHealth', 'collectorTelemetry', 'collectorRemoteWrite'],
+    ports: [
+      'otlpGrpc',
+      'otlpHttp',
+      'collectorHealth',
+      'collectorTelemetry',
+      'collectorRemoteWrite',
+    ],
     ...(resolver === 'dns'
       ? {
           async prepare({ stateDir }: ComponentContext) {
