@@ -14,6 +14,7 @@ interface VersionsFile {
   jaeger: GoModuleBuild;
   prometheus: GoModuleBuild;
   thanos: GoModuleBuild;
+  victoriametrics: GoModuleBuild;
 }
 
 /** A binary built from a Go module version (Jaeger, Prometheus). */
@@ -118,6 +119,18 @@ export async function expectedPromtoolPath(
 ): Promise<string> {
   const { prometheus } = await readVersionsFile(repoDir);
   return join(binaryCacheDir(env), goModuleBuildDir(prometheus), 'promtool');
+}
+
+/**
+ * Where scripts/ensure-binaries.sh puts VictoriaMetrics single-node, a remote-write receiver that
+ * the stack does not run (the remote-write tests do). Nothing is checked here.
+ */
+export async function expectedVictoriaMetricsPath(
+  repoDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<string> {
+  const { victoriametrics } = await readVersionsFile(repoDir);
+  return join(binaryCacheDir(env), goModuleBuildDir(victoriametrics), victoriametrics.binary);
 }
 
 /**

@@ -7,7 +7,12 @@ export {
   defaultStateDir,
 } from './stack.js';
 export { setGatewayDnsRecords, stackPortsFrom } from './components.js';
-export { buildStackBinaries, expectedBinaryPaths, expectedPromtoolPath } from './binaries.js';
+export {
+  buildStackBinaries,
+  expectedBinaryPaths,
+  expectedPromtoolPath,
+  expectedVictoriaMetricsPath,
+} from './binaries.js';
 export { storeRuleVariant } from './store-rules.js';
 export type { StoreRuleVariantOptions } from './store-rules.js';
 export { stackFilesDir } from './stack-files.js';
