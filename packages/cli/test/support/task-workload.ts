@@ -123,27 +123,35 @@ export async function sumOf(url: string, expr: string): Promise<number | undefin
   return result.reduce((sum, sample) => sum + Number(sample.value[1]), 0);
 }
 
+/** The selector of the attempts on `queue`, or of the one-shot runs of `names`' task. */
+export function queueAttempts(queue: string): string {
+  return `${QUEUE_LABEL}="${queue}"`;
+}
+export function oneShotRuns(names: { service: string; task: string }): string {
+  return `job="${names.service}", task_name="${names.task}"`;
+}
+
 /**
- * The attempts of `queue` the backend at `url` holds, by outcome: the last count of every
- * series (each process reports its own), summed; resolves once they equal `expected`.
+ * The attempts `selector` picks that the backend at `url` holds, by outcome: the last count of
+ * every series (each process reports its own), summed; resolves once they equal `expected`.
  */
 export async function countsReach(
   url: string,
-  queue: string,
+  selector: string,
   expected: { success: number; failure: number },
   limitMs = 120_000,
 ): Promise<void> {
   const count = (outcome: string) =>
     sumOf(
       url,
-      `sum(last_over_time(task_duration_seconds_count{${QUEUE_LABEL}="${queue}", ${OUTCOME_LABEL}="${outcome}"}[1h]))`,
+      `sum(last_over_time(task_duration_seconds_count{${selector}, ${OUTCOME_LABEL}="${outcome}"}[1h]))`,
     );
   let seen: unknown;
   try {
     await eventually(
-      `${JSON.stringify(expected)} attempts of ${queue} at ${url}`,
+      `${JSON.stringify(expected)} attempts {${selector}} at ${url}`,
       async () => {
-        seen = { success: await count('success'), failure: await count('failure') };
+        seen = { success: (await count('success')) ?? 0, failure: (await count('failure')) ?? 0 };
         return JSON.stringify(seen) === JSON.stringify(expected) ? true : undefined;
       },
       limitMs,
