@@ -1,9 +1,12 @@
 /*
- * The pull path: a real Prometheus 3 scraping a process run with OTEL_METRICS_EXPORTER=prometheus
- * (`honor_labels: true`) stores every metric that the shipped alert and recording rules and the
- * dashboard read, under the names and with the `job` and `instance` they expect; the rules load
- * and evaluate. The same workload in a second process pushes OTLP to the same Prometheus's OTLP
- * receiver (the translation of deploy/prometheus/prometheus.yml): both give the same series.
+ * One set of metric names on every path into Prometheus: a real Prometheus 3 scraping a process
+ * run with OTEL_METRICS_EXPORTER=prometheus (`honor_labels: true`) stores every metric that the
+ * shipped alert and recording rules and the dashboard read, under the names and with the `job`
+ * and `instance` they expect; the rules load and evaluate. The same workload in a second process
+ * pushes OTLP to the same Prometheus's OTLP receiver (the translation of
+ * deploy/prometheus/prometheus.yml), and in a third through the collector with
+ * deploy/collector/remote-write.yaml into its remote-write receiver: all three give the same
+ * series.
  *
  * Prometheus runs with deploy/prometheus/prometheus.yml, its scrape targets replaced by the
  * workload's endpoint, its intervals cut to a second, and no Alertmanager.
@@ -35,6 +38,12 @@ const PORTS = {
   pullEndpoint: PORT_BASE + 1,
   /** Where the workloads send spans: nothing listens there. */
   noCollector: PORT_BASE + 2,
+  /** The remote-write path's collector: OTLP/HTTP, OTLP/gRPC, health, telemetry, its hop. */
+  collectorHttp: PORT_BASE + 3,
+  collectorGrpc: PORT_BASE + 4,
+  collectorHealth: PORT_BASE + 5,
+  collectorTelemetry: PORT_BASE + 6,
+  collectorHop: PORT_BASE + 7,
 };
 const PROMETHEUS_URL = `http://127.0.0.1:${PORTS.prometheus}`;
 
@@ -45,9 +54,11 @@ const JOB = `${SERVICE_NAMESPACE}/${SERVICE_NAME}`;
 /** service.instance.id of each workload: the `instance` of its series. */
 const PULL_INSTANCE = 'pull-1';
 const OTLP_INSTANCE = 'otlp-1';
+const REMOTE_WRITE_INSTANCE = 'remote-write-1';
 
 const work = mkdtempSync(join(tmpdir(), 'tasklens-pull-path-'));
 let prometheus: ChildProcess | undefined;
+let collector: ChildProcess | undefined;
 const workloads: NodeProcess[] = [];
 
 /**
@@ -87,8 +98,9 @@ async function startPrometheus(): Promise<ChildProcess> {
       `--config.file=${join(work, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(work, 'data')}`,
       `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
-      // The second workload's OTLP path.
+      // The second workload's OTLP path and the third's remote write.
       '--web.enable-otlp-receiver',
+      '--web.enable-remote-write-receiver',
     ],
     { stdio: ['ignore', log, log] },
   );
@@ -104,6 +116,41 @@ async function startPrometheus(): Promise<ChildProcess> {
       `${(error as Error).message}; its log:\n${readFileSync(join(work, 'prometheus.log'), 'utf8')}`,
     );
   }
+  return child;
+}
+
+/** The collector with otel-collector.yaml and deploy/collector/remote-write.yaml, writing here. */
+async function startRemoteWriteCollector(): Promise<ChildProcess> {
+  const binary = (await expectedBinaryPaths(REPO_DIR)).collector;
+  const log = openSync(join(work, 'collector.log'), 'a');
+  const child = spawn(
+    binary,
+    [
+      '--config',
+      join(REPO_DIR, 'otel-collector.yaml'),
+      '--config',
+      join(REPO_DIR, 'deploy/collector/remote-write.yaml'),
+    ],
+    {
+      stdio: ['ignore', log, log],
+      env: {
+        PATH: process.env.PATH,
+        OTLP_HTTP_ENDPOINT: `127.0.0.1:${PORTS.collectorHttp}`,
+        OTLP_GRPC_ENDPOINT: `127.0.0.1:${PORTS.collectorGrpc}`,
+        COLLECTOR_HEALTH_ENDPOINT: `127.0.0.1:${PORTS.collectorHealth}`,
+        COLLECTOR_TELEMETRY_PORT: String(PORTS.collectorTelemetry),
+        COLLECTOR_FILE_STORAGE_DIR: join(work, 'file_storage'),
+        JAEGER_OTLP_GRPC_ENDPOINT: `127.0.0.1:${PORTS.noCollector}`,
+        REMOTE_WRITE_URL: `${PROMETHEUS_URL}/api/v1/write`,
+        REMOTE_WRITE_LOOP_ENDPOINT: `127.0.0.1:${PORTS.collectorHop}`,
+      },
+    },
+  );
+  await eventually(
+    'the collector ready',
+    async () => ((await fetch(`http://127.0.0.1:${PORTS.collectorHealth}/`)).ok ? true : undefined),
+    30_000,
+  );
   return child;
 }
 
@@ -174,20 +221,27 @@ beforeAll(async () => {
     OTEL_METRICS_EXPORTER: 'otlp',
     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${PROMETHEUS_URL}/api/v1/otlp/v1/metrics`,
   });
-}, 60_000);
+  collector = await startRemoteWriteCollector();
+  await startWorkload(REMOTE_WRITE_INSTANCE, {
+    OTEL_METRICS_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `http://127.0.0.1:${PORTS.collectorHttp}/v1/metrics`,
+  });
+}, 90_000);
 
 afterAll(async () => {
   for (const workload of workloads) workload.child.kill('SIGTERM');
   await Promise.all(workloads.map((workload) => workload.exited));
-  if (prometheus !== undefined && prometheus.exitCode === null) {
-    const exited = new Promise((resolve) => prometheus?.once('exit', resolve));
-    prometheus.kill('SIGTERM');
-    await exited;
+  for (const child of [collector, prometheus]) {
+    if (child !== undefined && child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
   }
   rmSync(work, { recursive: true, force: true });
 });
 
-describe('Prometheus scraping the pull endpoint', () => {
+describe('the metric names on the pull, OTLP and remote-write paths', () => {
   it('finds every metric the rules and the dashboard read, with the job and instance of OTLP', async () => {
     const names = ruleMetricNames();
     // The fault metrics (retries, carrier rejections, spool drops) are among them.
@@ -223,13 +277,23 @@ describe('Prometheus scraping the pull endpoint', () => {
     expect(rules.map((rule) => rule.name)).toEqual(expect.arrayContaining([...recorded]));
   });
 
-  it('stores the same series for the pulled workload as for the one pushing OTLP', async () => {
+  it('stores the same series for the pulled workload as for those pushing OTLP and remote write', async () => {
     const ruleNames = ruleMetricNames().map(({ name }) => name);
-    const compared = await eventually('both workloads’ series complete and equal', async () => {
-      const [pulled, pushed] = [await seriesOf(PULL_INSTANCE), await seriesOf(OTLP_INSTANCE)];
+    const compared = await eventually('the workloads’ series complete and equal', async () => {
+      const [pulled, pushed, written] = [
+        await seriesOf(PULL_INSTANCE),
+        await seriesOf(OTLP_INSTANCE),
+        await seriesOf(REMOTE_WRITE_INSTANCE),
+      ];
       const complete = ruleNames.every((name) => pulled.some((one) => one.startsWith(`${name}{`)));
-      if (!complete || pulled.join('\n') !== pushed.join('\n')) {
-        throw new Error(`pulled:\n${pulled.join('\n')}\npushed:\n${pushed.join('\n')}`);
+      if (
+        !complete ||
+        pulled.join('\n') !== pushed.join('\n') ||
+        pulled.join('\n') !== written.join('\n')
+      ) {
+        throw new Error(
+          `pulled:\n${pulled.join('\n')}\npushed:\n${pushed.join('\n')}\nremote write:\n${written.join('\n')}`,
+        );
       }
       return pulled;
     });
