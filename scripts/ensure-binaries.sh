@@ -10,8 +10,9 @@
 #     --metrics-store`). Its module needs a newer Go than the machine's, so its build alone runs
 #     with GOTOOLCHAIN set to thanos.goToolchain of deploy/versions.json (the go command fetches
 #     that toolchain from the Go module proxy once);
-#   - VictoriaMetrics single-node (victoria-metrics), built from its Go module, a remote-write
-#     receiver the remote-write path is tested against.
+#   - with --test-backends only: VictoriaMetrics single-node (victoria-metrics), built from its Go
+#     module, a remote-write receiver the remote-write path is tested against (`npm test` asks for
+#     it; the stack never runs it).
 # Versions come from deploy/versions.json, the one source of truth that the Node side
 # (packages/stack/src/binaries.ts) reads as well. Built binaries are cached outside the
 # repository, under ${TASKLENS_CACHE_DIR:-$HOME/.cache/tasklens}/bin/<name>-<version>-<hash>/, where
@@ -22,6 +23,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo_dir=$(pwd)
+
+test_backends=0
+for argument in "$@"; do
+  case $argument in
+    --test-backends) test_backends=1 ;;
+    *)
+      printf 'ensure-binaries: unknown argument %s (known: --test-backends)\n' "$argument" >&2
+      exit 2
+      ;;
+  esac
+done
 
 log() { printf 'ensure-binaries: %s\n' "$*" >&2; }
 die() {
@@ -233,7 +245,9 @@ start_build collector "$collector_dir" "$collector_binary" build_collector
 start_build jaeger "$jaeger_dir" "$jaeger_binary" build_jaeger
 start_build prometheus "$prometheus_dir" "$prometheus_binary" build_prometheus
 start_build thanos "$thanos_dir" "$thanos_binary" build_thanos
-start_build victoriametrics "$victoriametrics_dir" "$victoriametrics_binary" build_victoriametrics
+if [ "$test_backends" = 1 ]; then
+  start_build victoriametrics "$victoriametrics_dir" "$victoriametrics_binary" build_victoriametrics
+fi
 
 failed=0
 for i in "${!pids[@]}"; do

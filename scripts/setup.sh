@@ -14,7 +14,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
-bash scripts/ensure-binaries.sh
+# Arguments (--test-backends: also the receivers only the tests run) go to ensure-binaries.sh.
+bash scripts/ensure-binaries.sh "$@"
 
 log "building packages"
 npm run --silent build

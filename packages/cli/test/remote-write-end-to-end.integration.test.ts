@@ -11,6 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,7 +244,13 @@ describe('remote write to VictoriaMetrics (the collector pointed at REMOTE_WRITE
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tasklens-rw-vm-'));
-    start(await expectedVictoriaMetricsPath(REPO), [
+    const victoriaMetrics = await expectedVictoriaMetricsPath(REPO);
+    if (!existsSync(victoriaMetrics)) {
+      throw new Error(
+        `VictoriaMetrics is not built (${victoriaMetrics}): run bash scripts/setup.sh --test-backends`,
+      );
+    }
+    start(victoriaMetrics, [
       `-httpListenAddr=127.0.0.1:${vmPort}`,
       `-storageDataPath=${join(dataDir, 'vm')}`,
       '-retentionPeriod=1d',
