@@ -299,11 +299,13 @@ describe('remote write to VictoriaMetrics (the collector pointed at REMOTE_WRITE
   }, 120_000);
 
   afterAll(async () => {
-    for (const child of processes) child.kill('SIGTERM');
     await Promise.all(
-      processes.map((child) =>
-        child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : undefined,
-      ),
+      processes.map((child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        return exited;
+      }),
     );
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
   });
