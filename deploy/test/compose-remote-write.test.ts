@@ -4,29 +4,11 @@
  * remote write, and profile remote-write's VictoriaMetrics is the version the tests run natively
  * (packages/cli/test/remote-write-end-to-end.integration.test.ts runs the same files).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { load } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { REPO_DIR } from './run-tool.js';
+import { composeService as service, envDefaults, readRepoFile as read } from './compose-file.js';
 
-interface ComposeService {
-  image?: string;
-  profiles?: string[];
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-}
-
-const read = (path: string): string => readFileSync(join(REPO_DIR, path), 'utf8');
-const compose = load(read('docker-compose.yml')) as { services: Record<string, ComposeService> };
 const versions = JSON.parse(read('deploy/versions.json')) as {
   victoriametrics: { version: string; image: string };
-};
-const service = (name: string): ComposeService => {
-  const found = compose.services[name];
-  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
-  return found;
 };
 
 describe('docker-compose.yml with remote write', () => {
@@ -35,11 +17,7 @@ describe('docker-compose.yml with remote write', () => {
     expect(collector.volumes).toContain(
       './deploy/collector/remote-write.yaml:/etc/tasklens/remote-write.yaml:ro',
     );
-    const defaults = new Map(
-      [...read('deploy/collector/remote-write.yaml').matchAll(/\$\{env:(\w+):-([^}]*)\}/g)].map(
-        (match) => [match[1] ?? '', match[2] ?? ''],
-      ),
-    );
+    const defaults = envDefaults('deploy/collector/remote-write.yaml');
     expect([...defaults.keys()]).toContain('REMOTE_WRITE_URL');
     const environment = collector.environment ?? {};
     expect(environment.REMOTE_WRITE_URL).toBe(

@@ -3,50 +3,22 @@
  * Docker daemon and no `docker compose` here. That the Jaeger binary accepts the config with this
  * profile's environment is jaeger-cassandra.integration.test.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// Compose files are YAML 1.1; js-yaml reads them as Compose does.
-import { load } from 'js-yaml';
-
+import {
+  compose,
+  composeService as service,
+  envDefaults as envReferences,
+  readRepoFile as read,
+} from './compose-file.js';
 import { REPO_DIR } from './run-tool.js';
 
-interface ComposeService {
-  image?: string;
-  profiles?: string[];
-  command?: string[];
-  environment?: Record<string, string>;
-  volumes?: string[];
-  ports?: string[];
-  depends_on?: string[] | Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
-}
-
-const read = (path: string): string => readFileSync(join(REPO_DIR, path), 'utf8');
-const compose = load(read('docker-compose.yml')) as {
-  services: Record<string, ComposeService>;
-  volumes: Record<string, unknown>;
-};
 const versions = JSON.parse(read('deploy/versions.json')) as {
   jaeger: { image: string };
   cassandra: { version: string; image: string };
 };
 const PROFILE = 'scalable-traces';
-const service = (name: string): ComposeService => {
-  const found = compose.services[name];
-  if (found === undefined) throw new Error(`docker-compose.yml has no service ${name}`);
-  return found;
-};
-
-/** `${env:NAME:-default}` references of a Jaeger config, as name → default. */
-function envReferences(path: string): Map<string, string> {
-  return new Map(
-    [...read(path).matchAll(/\$\{env:(\w+):-([^}]*)\}/g)].map((match) => [
-      match[1] ?? '',
-      match[2] ?? '',
-    ]),
-  );
-}
 
 describe('docker-compose.yml profile scalable-traces', () => {
   it('holds Cassandra and a Jaeger on it, nothing else, with the images of deploy/versions.json', () => {
