@@ -6,25 +6,10 @@
 import { metrics } from '@opentelemetry/api';
 import { startTaskAttempt } from '@tasklens/core/adapter';
 import { startTelemetry } from '@tasklens/node';
-import type { TelemetryOptions } from '@tasklens/node';
-import { startOtlpReceiver, unregisterGlobals } from '@tasklens/test-utils';
-import type { OtlpReceiver } from '@tasklens/test-utils';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useOtlpReceiver } from './support/otlp-receiver-telemetry.js';
 
-let receiver: OtlpReceiver;
-
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-});
-
-afterEach(async () => {
-  unregisterGlobals();
-  await receiver.close();
-});
-
-function options(overrides: TelemetryOptions = {}): TelemetryOptions {
-  return { otlpEndpoint: receiver.endpoint, handleSignals: false, env: {}, ...overrides };
-}
+const { receiver, options } = useOtlpReceiver();
 
 function runAttempt(end: 'succeed' | 'fail'): void {
   const attempt = startTaskAttempt({ name: 'resize', queue: 'images', system: 'test' });
@@ -33,7 +18,7 @@ function runAttempt(end: 'succeed' | 'fail'): void {
 }
 
 function durations(outcome: string) {
-  return receiver
+  return receiver()
     .metricPoints('task.duration', { withStartPoints: true })
     .filter((point) => point.attributes['task.outcome'] === outcome)
     .map(({ count, bucketCounts, sum, timeUnixNano }) => ({
@@ -58,7 +43,9 @@ describe('zero points at the start of new series', () => {
     expect(first.count).toBe(1);
     expect(zero.timeUnixNano).toBeLessThan(first.timeUnixNano);
     expect(
-      receiver.metricPoints('app.retries', { withStartPoints: true }).map((point) => point.value),
+      receiver()
+        .metricPoints('app.retries', { withStartPoints: true })
+        .map((point) => point.value),
     ).toEqual([0, 2]);
 
     runAttempt('succeed');
@@ -71,12 +58,12 @@ describe('zero points at the start of new series', () => {
 
   it('go out again until the collector takes them', async () => {
     const telemetry = startTelemetry(options());
-    receiver.respondWith(503);
+    receiver().respondWith(503);
     runAttempt('fail');
     await telemetry.forceFlush();
     expect(durations('failure')).toEqual([]);
 
-    receiver.respondWith(200);
+    receiver().respondWith(200);
     await telemetry.shutdown();
     expect(durations('failure').map((point) => point.count)).toEqual([0, 1]);
   });

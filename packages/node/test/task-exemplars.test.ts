@@ -4,25 +4,11 @@
  */
 import { startTaskAttempt } from '@tasklens/core/adapter';
 import { startTelemetry } from '@tasklens/node';
-import type { TelemetryOptions } from '@tasklens/node';
-import { startOtlpReceiver, unregisterGlobals } from '@tasklens/test-utils';
-import type { OtlpReceiver, ReceivedMetricPoint } from '@tasklens/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ReceivedMetricPoint } from '@tasklens/test-utils';
+import { describe, expect, it, vi } from 'vitest';
+import { useOtlpReceiver } from './support/otlp-receiver-telemetry.js';
 
-let receiver: OtlpReceiver;
-
-beforeEach(async () => {
-  receiver = await startOtlpReceiver();
-});
-
-afterEach(async () => {
-  unregisterGlobals();
-  await receiver.close();
-});
-
-function options(overrides: TelemetryOptions = {}): TelemetryOptions {
-  return { otlpEndpoint: receiver.endpoint, handleSignals: false, env: {}, ...overrides };
-}
+const { receiver, options } = useOtlpReceiver();
 
 /**
  * Two failures and a success of one task, each waiting 30 ms in its queue and running 2 ms, on
@@ -51,7 +37,7 @@ function runAttempts() {
 }
 
 function point(name: string, outcome?: string): ReceivedMetricPoint {
-  const points = receiver
+  const points = receiver()
     .metricPoints(name)
     .filter((candidate) => candidate.attributes['task.outcome'] === outcome);
   expect(points).toHaveLength(1);
@@ -83,7 +69,11 @@ describe('task histogram exemplars', () => {
       expect.objectContaining({ traceId: success.traceId, spanId: success.spanId }),
     ]);
     expect(wait.exemplars[0].value).toBeCloseTo(0.03, 6);
-    expect(receiver.spans().map((span) => span.spanId)).toContain(failures[1].spanId);
+    expect(
+      receiver()
+        .spans()
+        .map((span) => span.spanId),
+    ).toContain(failures[1].spanId);
   });
 
   it('never come from an attempt whose trace was sampled out', async () => {
@@ -91,7 +81,7 @@ describe('task histogram exemplars', () => {
     runAttempts();
     await telemetry.shutdown();
 
-    expect(receiver.spans()).toEqual([]);
+    expect(receiver().spans()).toEqual([]);
     expect(point('task.duration', 'failure').count).toBe(2);
     expect(point('task.duration', 'success').exemplars).toEqual([]);
     expect(point('task.duration', 'failure').exemplars).toEqual([]);
