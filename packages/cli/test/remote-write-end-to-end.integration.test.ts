@@ -118,6 +118,8 @@ describe('remote write to Prometheus (tasklens stack up --metrics-via remote-wri
   });
 
   it('counts every run and attempt, in the rules too, with exemplars that lead to the trace', async () => {
+    const status = await runCli(['stack', 'status', '--state-dir', stateDir]);
+    expect(status.stdout).toContain('Task metrics go by remote write to Prometheus');
     const prometheus = stack.endpoints.prometheus;
     await sendAndCount(stack.endpoints.otlpHttp, prometheus, names);
     await expectStats(prometheus, names.task);
@@ -221,6 +223,8 @@ describe('remote write to Thanos Receive (tasklens stack up --metrics-store --me
   });
 
   it('counts every run and attempt through the store’s query API', async () => {
+    const status = await runCli(['stack', 'status', '--state-dir', stateDir]);
+    expect(status.stdout).toContain('Task metrics go by remote write to the metrics store');
     const query = stack.endpoints.storeQuery ?? '';
     await sendAndCount(stack.endpoints.otlpHttp, query, names);
     await expectStats(query, names.task);

@@ -522,6 +522,7 @@ export async function stackStatus(stateDir: string): Promise<StackStatus> {
     recorded: true,
     ports: state.ports,
     endpoints: endpointsOf(state),
+    metricsVia: state.metricsVia ?? 'otlp',
     components,
   };
 }

@@ -354,6 +354,8 @@ export interface StackStatus {
   ports?: StackPorts;
   /** Endpoints of the recorded stack; absent when none is recorded. */
   endpoints?: StackEndpoints;
+  /** How the recorded stack's collector sends task metrics; absent when none is recorded. */
+  metricsVia?: MetricsVia;
   /** One entry per recorded component. */
   components: StackComponentStatus[];
 }

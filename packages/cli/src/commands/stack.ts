@@ -109,6 +109,9 @@ function formatStatus(status: StackStatus): string {
     if (endpoints.storeQuery !== undefined) {
       lines.push(`Metrics store query ${endpoints.storeQuery}  rules ${endpoints.storeRule ?? ''}`);
     }
+    const via = status.metricsVia === 'remote-write' ? 'remote write' : 'OTLP';
+    const to = endpoints.storeQuery === undefined ? 'Prometheus' : 'the metrics store';
+    lines.push(`Task metrics go by ${via} to ${to}`);
   }
   return `${lines.join('\n')}\n`;
 }
