@@ -1,6 +1,7 @@
 export { startTelemetry } from './start-telemetry.js';
 export { TelemetryConfigError } from './config-error.js';
 export { TaskMetricsProducer } from './task-metrics-producer.js';
+export { PrometheusPullExporter } from './prometheus-pull-exporter.js';
 export type {
   MetricsExporterName,
   ResourceAttributeValue,
