@@ -157,6 +157,12 @@ export interface TaskMetricsSink {
   /** The version of this contract; this side speaks 1. */
   readonly version: 1;
   /**
+   * Bucket boundaries in seconds, increasing, in place of the defaults (`TASK_DURATION_BUCKETS`)
+   * for the histograms named; a sink without them (from @tasklens/node before 0.3) gets the
+   * defaults.
+   */
+  readonly buckets?: Readonly<Partial<Record<TaskHistogramName, readonly number[]>>>;
+  /**
    * Called once per provider with the instrumentation scope of the histograms and the function
    * that reads them at collection time.
    */
@@ -165,6 +171,9 @@ export interface TaskMetricsSink {
     collect: () => readonly CollectedHistogram[],
   ): void;
 }
+
+/** The task histograms whose buckets a {@link TaskMetricsSink} may set. */
+export type TaskHistogramName = 'duration' | 'wait' | 'pipeline';
 
 /** The property of a MeterProvider that holds its {@link TaskMetricsSink}. */
 export const TASK_METRICS_SINK = Symbol.for('tasklens.task-metrics-sink');

@@ -92,10 +92,17 @@ function createInstruments(meter: Meter, sink: TaskMetricsSink | undefined): Tas
       valueType: ValueType.DOUBLE,
     })
     .addCallback(observeAll(lastSuccessByName));
+  const withBuckets = (info: HistogramInfo, boundaries: readonly number[] | undefined) =>
+    boundaries === undefined ? info : { ...info, boundaries };
   const histograms =
     sink === undefined
       ? apiHistograms(meter)
-      : new DirectHistograms(sink, DURATION_HISTOGRAM, WAIT_HISTOGRAM, PIPELINE_HISTOGRAM);
+      : new DirectHistograms(
+          sink,
+          withBuckets(DURATION_HISTOGRAM, sink.buckets?.duration),
+          withBuckets(WAIT_HISTOGRAM, sink.buckets?.wait),
+          withBuckets(PIPELINE_HISTOGRAM, sink.buckets?.pipeline),
+        );
   return {
     recordDuration: histograms.recordDuration.bind(histograms),
     recordWait: histograms.recordWait.bind(histograms),

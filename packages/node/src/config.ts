@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { defaultServiceName } from '@opentelemetry/resources';
 import { TelemetryConfigError } from './config-error.js';
 import type {
+  HistogramName,
   LogLevelName,
   OtlpSignalConfig,
   ResolvedTelemetryConfig,
@@ -111,6 +112,58 @@ function parseInteger(setting: Setting, min: number, max: number): number {
     );
   }
   return number;
+}
+
+/** At most this many boundaries per histogram: every one is a series per task and outcome. */
+const MAX_BUCKETS = 64;
+
+function parseBuckets(setting: Setting): number[] {
+  const { value } = setting;
+  const entries: unknown[] = Array.isArray(value)
+    ? value
+    : typeof value === 'string'
+      ? value.split(',').map((entry) => (entry.trim() === '' ? NaN : Number(entry)))
+      : [NaN];
+  const boundaries = entries.map((entry) => (typeof entry === 'number' ? entry : NaN));
+  if (boundaries.length === 0 || boundaries.length > MAX_BUCKETS) {
+    fail(setting, `is not a list of 1 to ${MAX_BUCKETS} bucket boundaries`);
+  }
+  boundaries.forEach((boundary, index) => {
+    if (!Number.isFinite(boundary) || boundary <= 0 || boundary <= (boundaries[index - 1] ?? 0)) {
+      fail(setting, 'is not a list of increasing positive numbers of seconds');
+    }
+  });
+  return boundaries;
+}
+
+const HISTOGRAM_BUCKET_VARIABLES: Record<HistogramName, string> = {
+  duration: 'TASKLENS_DURATION_BUCKETS',
+  wait: 'TASKLENS_WAIT_BUCKETS',
+  pipeline: 'TASKLENS_PIPELINE_BUCKETS',
+};
+
+function resolveHistogramBuckets(
+  options: TelemetryOptions,
+  env: Env,
+): Partial<Record<HistogramName, number[]>> {
+  const buckets: Partial<Record<HistogramName, number[]>> = {};
+  for (const [name, variableName] of Object.entries(HISTOGRAM_BUCKET_VARIABLES) as [
+    HistogramName,
+    string,
+  ][]) {
+    const given = options.histogramBuckets?.[name];
+    const setting: Setting | undefined =
+      given === undefined
+        ? variable(env, variableName)
+        : {
+            name: `options.histogramBuckets.${name}`,
+            shown: `options.histogramBuckets.${name}=${JSON.stringify(given)}`,
+            value: given,
+            fromEnv: false,
+          };
+    if (setting !== undefined) buckets[name] = parseBuckets(setting);
+  }
+  return buckets;
 }
 
 function parseMilliseconds(setting: Setting | undefined, fallback: number): number {
@@ -364,6 +417,7 @@ export function resolveConfig(options: TelemetryOptions = {}): ResolvedTelemetry
     ),
     otlpTraces: resolveOtlpSignal(options, env, 'TRACES', flushTimeoutMs),
     otlpMetrics: resolveOtlpSignal(options, env, 'METRICS', flushTimeoutMs),
+    histogramBuckets: resolveHistogramBuckets(options, env),
     metricExportIntervalMs,
     // The SDK rejects a push timeout longer than the interval.
     metricExportTimeoutMs: Math.min(metricExportTimeoutMs, metricExportIntervalMs),

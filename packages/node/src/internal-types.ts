@@ -12,6 +12,9 @@ export interface OtlpSignalConfig {
   timeoutMs: number;
 }
 
+/** The task histograms whose buckets can be set. */
+export type HistogramName = 'duration' | 'wait' | 'pipeline';
+
 /** The configuration after merging options, environment and defaults; every field decided. */
 export interface ResolvedTelemetryConfig {
   resourceAttributes: Record<string, ResourceAttributeValue>;
@@ -21,6 +24,8 @@ export interface ResolvedTelemetryConfig {
   metricsExporters: Exclude<MetricsExporterName, 'none'>[];
   otlpTraces: OtlpSignalConfig;
   otlpMetrics: OtlpSignalConfig;
+  /** Only the histograms whose buckets were set; the others keep core's defaults. */
+  histogramBuckets: Partial<Record<HistogramName, number[]>>;
   metricExportIntervalMs: number;
   metricExportTimeoutMs: number;
   spanExportDelayMs: number;

@@ -42,7 +42,7 @@ export function createMeterPipeline(
   resource: Resource,
   pipeline: ExportPipeline,
 ): MeterPipeline {
-  const taskMetrics = new TaskMetricsProducer(resource);
+  const taskMetrics = new TaskMetricsProducer(resource, config.histogramBuckets);
   const metricProducers = [taskMetrics];
   const prometheusExporters: PrometheusPullExporter[] = [];
   const readers: MetricReader[] = config.metricsExporters.map((name) => {

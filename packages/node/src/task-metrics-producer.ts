@@ -108,8 +108,17 @@ export class TaskMetricsProducer implements MetricProducer {
   private scope: { name: string; version: string } | undefined;
   private collectHistograms: Collect | undefined;
 
-  /** `resource` is not exported: a reader reports its provider's own. */
-  constructor(private readonly resource: Resource = emptyResource()) {}
+  /**
+   * `resource` is not exported: a reader reports its provider's own. `buckets`: boundaries in
+   * seconds in place of the defaults, for the histograms named (`startTelemetry()`'s
+   * `histogramBuckets`).
+   */
+  constructor(
+    private readonly resource: Resource = emptyResource(),
+    readonly buckets: Readonly<
+      Partial<Record<'duration' | 'wait' | 'pipeline', readonly number[]>>
+    > = {},
+  ) {}
 
   /** Puts the sink on the provider, where core finds it. */
   offerTo(meterProvider: MeterProvider): void {

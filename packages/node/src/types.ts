@@ -68,6 +68,17 @@ export interface TelemetryOptions {
    * gave up.
    */
   otlpTimeoutMs?: number;
+  /**
+   * Bucket boundaries, in seconds and increasing, of the task histograms in place of the defaults
+   * (5 ms to 1 h: 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
+   * 1800, 3600): `duration` (task.duration), `wait` (task.wait.duration) and `pipeline`
+   * (task.pipeline.duration). Env `TASKLENS_DURATION_BUCKETS`, `TASKLENS_WAIT_BUCKETS`,
+   * `TASKLENS_PIPELINE_BUCKETS`, comma-separated (`0.1,0.5,1,5,30`). The quantiles of the rules,
+   * the dashboard and `tasklens stats` are estimated within buckets, so choose boundaries near the
+   * thresholds you alert on; give every process of a task the same boundaries (the quantiles sum
+   * buckets across processes by `le`).
+   */
+  histogramBuckets?: Readonly<Partial<Record<'duration' | 'wait' | 'pipeline', readonly number[]>>>;
   /** Interval between metric pushes in ms. Env `OTEL_METRIC_EXPORT_INTERVAL`; default 60000. */
   metricExportIntervalMs?: number;
   /**

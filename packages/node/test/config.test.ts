@@ -34,6 +34,7 @@ describe('resolveConfig defaults', () => {
       // 10000 by the specification, capped at the flush timeout.
       otlpTraces: { url: 'http://localhost:4318/v1/traces', headers: {}, timeoutMs: 5_000 },
       otlpMetrics: { url: 'http://localhost:4318/v1/metrics', headers: {}, timeoutMs: 5_000 },
+      histogramBuckets: {},
       metricExportIntervalMs: 60_000,
       metricExportTimeoutMs: 30_000,
       spanExportDelayMs: 1000,
@@ -540,5 +541,46 @@ describe('resolveConfig errors', () => {
     expect(error.name).toBe('TelemetryConfigError');
     expect(error.setting).toBe(setting);
     expect(error.message).toBe(message);
+  });
+});
+
+describe('histogram buckets', () => {
+  it('come from the options, else TASKLENS_*_BUCKETS, only for the histograms named', () => {
+    const config = fromEnv(
+      { TASKLENS_DURATION_BUCKETS: ' 0.1, 1,10 ', TASKLENS_WAIT_BUCKETS: '1,60' },
+      { histogramBuckets: { wait: [0.5, 5] } },
+    );
+    expect(config.histogramBuckets).toEqual({ duration: [0.1, 1, 10], wait: [0.5, 5] });
+  });
+
+  it.each([
+    [
+      { TASKLENS_DURATION_BUCKETS: '1,0.5' },
+      'TASKLENS_DURATION_BUCKETS="1,0.5" is not a list of increasing positive numbers of seconds',
+    ],
+    [
+      { TASKLENS_WAIT_BUCKETS: '0,1' },
+      'TASKLENS_WAIT_BUCKETS="0,1" is not a list of increasing positive numbers of seconds',
+    ],
+    [
+      { TASKLENS_PIPELINE_BUCKETS: '1,,2' },
+      'TASKLENS_PIPELINE_BUCKETS="1,,2" is not a list of increasing positive numbers of seconds',
+    ],
+    [
+      { TASKLENS_DURATION_BUCKETS: '1s,2s' },
+      'TASKLENS_DURATION_BUCKETS="1s,2s" is not a list of increasing positive numbers of seconds',
+    ],
+  ])('refuses %j, naming the variable', (env, message) => {
+    expect(configError({ env }).message).toBe(`tasklens: ${message}`);
+  });
+
+  it('refuses an option that is not a short increasing list', () => {
+    const many = Array.from({ length: 65 }, (_unused, index) => index + 1);
+    expect(configError({ env: {}, histogramBuckets: { duration: many } }).message).toContain(
+      'is not a list of 1 to 64 bucket boundaries',
+    );
+    expect(configError({ env: {}, histogramBuckets: { pipeline: [] } }).message).toContain(
+      'options.histogramBuckets.pipeline=[]',
+    );
   });
 });
