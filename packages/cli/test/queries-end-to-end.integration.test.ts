@@ -17,6 +17,7 @@ import {
   REDIS_HOST,
   REDIS_PORT,
   dashboardQueries,
+  eventually,
   requireRedis,
   startNodeProcess,
 } from '@tasklens/test-utils';
@@ -157,10 +158,20 @@ describe('dashboard and tasklens stats queries on demo traffic', () => {
         `the demo producer finished (measured ${new Date().toISOString()})`,
     );
 
-    // The demo's numbers, as stats and the console read them (the worker has exported its last).
+    // The demo's numbers, as stats and the console read them, once the worker's last export (at
+    // its exit) has gone through the collector's queue to Prometheus.
     const client = new PrometheusClient(stack.endpoints.prometheus);
-    const at = new Date();
-    const rows = await collectTaskRows(client, STATS_WINDOW, { task: STATS_TASK }, at);
+    let at = new Date();
+    let rows: Awaited<ReturnType<typeof collectTaskRows>> = [];
+    await eventually(
+      'the worker’s last export in Prometheus',
+      async () => {
+        at = new Date();
+        rows = await collectTaskRows(client, STATS_WINDOW, { task: STATS_TASK }, at);
+        return rows[0]?.runs === 24 && rows[0]?.inFlight === 0 ? true : undefined;
+      },
+      30_000,
+    ).catch(() => undefined);
     expect(rows).toMatchObject([{ ...SEND_EMAIL, runs: 24, inFlight: 0 }]);
     expect(rows[0].failurePercent).toBeCloseTo((100 * 16) / 24, 6);
     expect(rows[0].ratePerSecond).toBeCloseTo(24 / STATS_WINDOW, 9);
