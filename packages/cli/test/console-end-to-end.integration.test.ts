@@ -22,7 +22,7 @@ import {
   startNodeProcess,
 } from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
-import type { TaskFailure } from '../src/commands/failures.js';
+import type { TaskFailure } from '../src/jaeger-failures.js';
 import type { TaskRow } from '../src/console/api-types.js';
 import { startConsoleServer } from '../src/console/console-server.js';
 import { runCli } from './support/cli-process.js';

@@ -4,20 +4,18 @@ import { argumentsOrExitCode, printFromBackend } from '../command-flow.js';
 import { processOutput } from '../command-output.js';
 import type { CommandOutput } from '../command-output.js';
 import { formatDuration, parseDuration } from '../duration.js';
+import { formatRollupTable, rollUpFailures } from '../failure-rollup.js';
+import type { FailureRollupKey } from '../failure-rollup.js';
 import { JaegerClient } from '../jaeger-client.js';
+import { findFailures } from '../jaeger-failures.js';
+import type { TaskFailure } from '../jaeger-failures.js';
+import { PrometheusClient } from '../prometheus-client.js';
+import { failureGroups } from '../task-queries/failure-groups.js';
 import { traceLinks } from '../trace-links.js';
-import type { JaegerSpan, JaegerTrace } from '../jaeger-client.js';
 import { UsageError } from '../usage-error.js';
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_MESSAGING_DESTINATION_NAME,
-  ATTR_TASK_ATTEMPT,
-  ATTR_TASK_NAME,
-  ATTR_TASK_OUTCOME,
-  ATTR_TASK_RETRYING,
-} from '@tasklens/core';
 
 const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
+                         [--group-by error|task [--prometheus-url URL]]
                          [--jaeger-url URL | --state-dir DIR] [--console-url URL] [--json]
 
 Lists failed task attempts (spans with error status and a task.name) found in Jaeger, newest
@@ -28,38 +26,30 @@ Options:
   --service NAME     only this service (default: every service Jaeger knows)
   --task NAME        only this task
   --since DURATION   how far back to look, e.g. 15m, 1h, 2d (default 1h)
-  --limit N          at most N failures (default 20)
+  --limit N          at most N failures (default 20), or N groups with --group-by
+  --group-by error|task
+                     one row per error type (or per service, task and queue) instead: the
+                     failed attempts in the range counted by Prometheus (exact, whatever
+                     Jaeger samples or keeps), the first and last time they grew, the tasks
+                     (or error types) involved and one example trace with its message; the
+                     largest groups first
+  --prometheus-url URL
+                     with --group-by: where the counts come from (default
+                     $TASKLENS_PROMETHEUS_URL, else the recorded stack's Prometheus or metrics
+                     store, else ${DEFAULT_BACKEND_URLS.prometheus})
   --jaeger-url URL   Jaeger's query endpoint (default $TASKLENS_JAEGER_URL, else the Jaeger of the
                      stack \`tasklens stack up\` recorded in its default state directory, on
                      whatever --port-base, else ${DEFAULT_BACKEND_URLS.jaeger})
   --console-url URL  the console the links open (default $TASKLENS_CONSOLE_URL, else the
                      recorded stack's, else ${DEFAULT_BACKEND_URLS.console})
-  --state-dir DIR    the Jaeger and console of the stack recorded in DIR
+  --state-dir DIR    the Jaeger, Prometheus and console of the stack recorded in DIR
                      (\`tasklens stack up --state-dir DIR\`)
   --json             print a JSON array instead of a table
   -h, --help         show this help
 
-Exit code: 0 (also when nothing failed), 2 on bad arguments, 3 when Jaeger is unreachable.
+Exit code: 0 (also when nothing failed), 2 on bad arguments, 3 when Jaeger (or, with
+--group-by, Prometheus) is unreachable.
 `;
-
-/** One failed task attempt, as printed by `tasklens failures --json`. */
-export interface TaskFailure {
-  time: string;
-  service: string;
-  task: string;
-  queue: string | undefined;
-  attempt: number | undefined;
-  retrying: boolean;
-  /** task.outcome: failure or timeout. */
-  outcome: string | undefined;
-  errorType: string | undefined;
-  message: string | undefined;
-  durationMs: number;
-  traceId: string;
-  spanId: string;
-  spanName: string;
-  url: string;
-}
 
 interface FailuresArguments {
   help: boolean;
@@ -67,6 +57,8 @@ interface FailuresArguments {
   task: string | undefined;
   sinceMs: number;
   limit: number;
+  groupBy: FailureRollupKey | undefined;
+  prometheusUrl: string;
   jaegerUrl: string;
   consoleUrl: string;
   json: boolean;
@@ -82,6 +74,8 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
       task: { type: 'string' },
       since: { type: 'string', default: '1h' },
       limit: { type: 'string', default: '20' },
+      'group-by': { type: 'string' },
+      'prometheus-url': { type: 'string' },
       'jaeger-url': { type: 'string' },
       'console-url': { type: 'string' },
       'state-dir': { type: 'string' },
@@ -98,6 +92,14 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw new UsageError(`--limit "${values.limit}" is not a whole number from 1 to 10000`);
   }
+  const groupBy = values['group-by'];
+  if (groupBy !== undefined && groupBy !== 'error' && groupBy !== 'task') {
+    throw new UsageError(`--group-by must be error or task, got "${groupBy}"`);
+  }
+  if (values['prometheus-url'] !== undefined && groupBy === undefined) {
+    throw new UsageError('--prometheus-url applies to --group-by only');
+  }
+  const prometheusUrl = backendUrl('prometheus', values['prometheus-url'], values['state-dir']);
   const jaegerUrl = backendUrl('jaeger', values['jaeger-url'], values['state-dir']);
   const consoleUrl = backendUrl('console', values['console-url'], values['state-dir']);
   return {
@@ -106,102 +108,12 @@ function parseFailuresArguments(argv: string[]): FailuresArguments {
     task: values.task,
     sinceMs,
     limit,
+    groupBy,
+    prometheusUrl,
     jaegerUrl,
     consoleUrl,
     json: values.json,
   };
-}
-
-function tag(span: JaegerSpan, key: string): unknown {
-  return span.tags.find((candidate) => candidate.key === key)?.value;
-}
-
-function optionalString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return undefined;
-}
-
-function toFailure(
-  trace: JaegerTrace,
-  span: JaegerSpan,
-  traceUrl: (traceId: string) => string,
-): TaskFailure {
-  const attempt = tag(span, ATTR_TASK_ATTEMPT);
-  return {
-    time: new Date(span.startTime / 1000).toISOString(),
-    service: trace.processes[span.processID]?.serviceName ?? 'unknown',
-    task: optionalString(tag(span, ATTR_TASK_NAME)) ?? 'unknown',
-    queue: optionalString(tag(span, ATTR_MESSAGING_DESTINATION_NAME)),
-    attempt: attempt === undefined ? undefined : Number(attempt),
-    retrying: tag(span, ATTR_TASK_RETRYING) === true,
-    outcome: optionalString(tag(span, ATTR_TASK_OUTCOME)),
-    errorType: optionalString(tag(span, ATTR_ERROR_TYPE)),
-    message: optionalString(tag(span, 'otel.status_description')),
-    durationMs: span.duration / 1000,
-    traceId: span.traceID,
-    spanId: span.spanID,
-    spanName: span.operationName,
-    url: traceUrl(span.traceID),
-  };
-}
-
-/** Outcomes of failed attempts; Jaeger v2 matches tags against span attributes, not status. */
-const FAILED_OUTCOMES = ['failure', 'timeout'];
-
-function isFailedTaskSpan(span: JaegerSpan, task: string | undefined): boolean {
-  const errorStatus = tag(span, 'error') === true || tag(span, 'otel.status_code') === 'ERROR';
-  const taskName = tag(span, ATTR_TASK_NAME);
-  return errorStatus && taskName !== undefined && (task === undefined || taskName === task);
-}
-
-/** Which failed attempts {@link findFailures} looks for. */
-export interface FailureQuery {
-  /** One service, or every service Jaeger knows. */
-  service?: string | undefined;
-  task?: string | undefined;
-  /** From `endMs - sinceMs` to `endMs` (default now). */
-  sinceMs: number;
-  endMs?: number;
-  /** At most this many, and this many traces per service and outcome from Jaeger. */
-  limit: number;
-  /** The link of a trace (the console's trace page, else Jaeger's). */
-  traceUrl: (traceId: string) => string;
-}
-
-/**
- * Failed task spans found in Jaeger, newest first, at most `limit`: one search per service and
- * failed outcome. `tasklens failures` and the console's failure groups read them alike.
- */
-export async function findFailures(
-  client: JaegerClient,
-  query: FailureQuery,
-): Promise<TaskFailure[]> {
-  const services = query.service === undefined ? await client.services() : [query.service];
-  const endMs = query.endMs ?? Date.now();
-  const failures: TaskFailure[] = [];
-  const seen = new Set<string>();
-  for (const service of services) {
-    for (const outcome of FAILED_OUTCOMES) {
-      const tags: Record<string, string> = { [ATTR_TASK_OUTCOME]: outcome };
-      if (query.task !== undefined) tags[ATTR_TASK_NAME] = query.task;
-      const traces = await client.findTraces(
-        service,
-        tags,
-        endMs - query.sinceMs,
-        endMs,
-        query.limit,
-      );
-      for (const trace of traces) {
-        for (const span of trace.spans) {
-          if (!isFailedTaskSpan(span, query.task) || seen.has(span.spanID)) continue;
-          seen.add(span.spanID);
-          failures.push(toFailure(trace, span, query.traceUrl));
-        }
-      }
-    }
-  }
-  return failures.sort((a, b) => b.time.localeCompare(a.time)).slice(0, query.limit);
 }
 
 function formatTable(failures: TaskFailure[]): string {
@@ -235,10 +147,40 @@ function formatTable(failures: TaskFailure[]): string {
 }
 
 /**
- * `tasklens failures`: lists failed task attempts from Jaeger, with links to their traces.
+ * The failure groups of the range from Prometheus, with examples from its exemplars and Jaeger,
+ * rolled up by error type or task (`--group-by`). A Jaeger that cannot be read costs the
+ * examples' messages, said on stderr; the counts still stand.
+ */
+async function groupedFailures(
+  options: FailuresArguments & { groupBy: FailureRollupKey },
+  output: CommandOutput,
+): Promise<string> {
+  const jaeger = new JaegerClient(options.jaegerUrl);
+  const [traceUrl, { groups, jaegerProblem }] = await Promise.all([
+    traceLinks(options.consoleUrl, jaeger),
+    failureGroups(
+      new PrometheusClient(options.prometheusUrl),
+      jaeger,
+      Math.round(options.sinceMs / 1000),
+      { service: options.service, task: options.task },
+      Date.now(),
+    ),
+  ]);
+  if (jaegerProblem !== undefined) {
+    output.stderr(`tasklens failures: examples without messages: ${jaegerProblem.message}\n`);
+  }
+  const rows = rollUpFailures(groups, options.groupBy, traceUrl).slice(0, options.limit);
+  return options.json
+    ? `${JSON.stringify(rows, null, 2)}\n`
+    : formatRollupTable(rows, options.groupBy);
+}
+
+/**
+ * `tasklens failures`: lists failed task attempts from Jaeger, with links to their traces, or
+ * with `--group-by` their counts per error type or task from Prometheus.
  *
  * @param argv - the arguments after `failures`
- * @returns the exit code: 0, 2 on bad arguments, 3 when Jaeger is unreachable
+ * @returns the exit code: 0, 2 on bad arguments, 3 when a backend is unreachable
  */
 export async function failuresCommand(
   argv: string[],
@@ -248,7 +190,9 @@ export async function failuresCommand(
     parseFailuresArguments(argv),
   );
   if (typeof options === 'number') return options;
+  const { groupBy } = options;
   return printFromBackend('failures', output, async () => {
+    if (groupBy !== undefined) return groupedFailures({ ...options, groupBy }, output);
     const client = new JaegerClient(options.jaegerUrl);
     const traceUrl = await traceLinks(options.consoleUrl, client);
     const failures = await findFailures(client, { ...options, traceUrl });

@@ -19,7 +19,7 @@ import type {
   TaskSeriesBody,
   TraceBody,
 } from './api-types.js';
-import { failureGroups } from './failure-groups.js';
+import { failureGroups } from '../task-queries/failure-groups.js';
 import { traceView } from './trace-view.js';
 
 /** Where the console finds each backend. */

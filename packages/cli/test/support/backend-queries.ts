@@ -1,5 +1,5 @@
 import { failuresCommand } from '../../src/commands/failures.js';
-import type { TaskFailure } from '../../src/commands/failures.js';
+import type { TaskFailure } from '../../src/jaeger-failures.js';
 
 /** GETs `url` and parses its JSON body; throws with the status and body when it is not 2xx. */
 export async function getJson(url: URL | string): Promise<unknown> {

@@ -1,19 +1,21 @@
 import { ERROR_TYPE_OTHER } from '@tasklens/core';
-import { findFailures } from '../commands/failures.js';
-import type { TaskFailure } from '../commands/failures.js';
+import { findFailures } from '../jaeger-failures.js';
+import type { TaskFailure } from '../jaeger-failures.js';
 import { BackendUnreachableError } from '../http-json.js';
 import type { JaegerClient } from '../jaeger-client.js';
 import type { PrometheusClient } from '../prometheus-client.js';
-import {
-  collectFailureCounts,
-  failedAttemptsSelector,
-  failureOf,
-} from '../task-queries/collect.js';
-import type { FailureFilter } from '../task-queries/collect.js';
-import type { FailureGroup } from './api-types.js';
+import type { FailureGroup } from '../console/api-types.js';
+import { collectFailureCounts, failedAttemptsSelector, failureOf } from './collect.js';
+import type { FailureFilter } from './collect.js';
 
 /** Failed attempts read from Jaeger per service and outcome, for the groups' examples. */
 const EXAMPLES_PER_SEARCH = 100;
+/**
+ * Groups whose example has no message yet that get a search of their own (task and error type),
+ * the largest first: the newest failures of a service can all be of one kind.
+ */
+const GROUP_SEARCHES = 20;
+const GROUP_SEARCH_LIMIT = 5;
 
 interface Example {
   traceId: string;
@@ -40,7 +42,7 @@ function groupOf(failure: TaskFailure): GroupFields {
 }
 
 /**
- * The failure groups of the console's failures page: failed attempts per task and `error.type`
+ * The failure groups of the console's failures page and `tasklens failures --group-by`: failed attempts per task and `error.type`
  * counted by Prometheus over the window, each with its newest example trace, from the failure
  * exemplars (one request for every group, sent with the counts) or from Jaeger (one search per
  * service and failed outcome, the services at once), whichever is newer; Jaeger's gives the
@@ -105,6 +107,44 @@ export async function failureGroups(
         message: failure.message ?? null,
       });
     }
+  }
+
+  // A group whose example lacks the exception message: its own newest failures from Jaeger.
+  if (jaegerProblem === undefined) {
+    const unexplained = counts
+      .filter((count) => examples.get(groupKey(count))?.message == null)
+      .sort((a, b) => b.count - a.count)
+      .slice(0, GROUP_SEARCHES);
+    const found = await Promise.allSettled(
+      unexplained.map((count) =>
+        findFailures(jaeger, {
+          service: count.service,
+          task: count.task,
+          outcome: count.outcome,
+          errorType: count.errorType,
+          sinceMs: windowSeconds * 1000,
+          endMs,
+          limit: GROUP_SEARCH_LIMIT,
+          traceUrl: (traceId) => `/traces/${traceId}`,
+        }),
+      ),
+    );
+    found.forEach((search, index) => {
+      if (search.status === 'rejected') {
+        if (!(search.reason instanceof BackendUnreachableError)) throw search.reason;
+        jaegerProblem = search.reason;
+        return;
+      }
+      const group = unexplained[index];
+      const failure = search.value.find((one) => groupKey(groupOf(one)) === groupKey(group));
+      if (failure?.message !== undefined) {
+        examples.set(groupKey(group), {
+          traceId: failure.traceId,
+          timeMs: Date.parse(failure.time) + failure.durationMs,
+          message: failure.message,
+        });
+      }
+    });
   }
 
   const groups = counts.map((count): FailureGroup => {
