@@ -1,4 +1,5 @@
 import type { FailureGroup } from './console/api-types.js';
+import { textTable } from './text-table.js';
 
 /** What `tasklens failures --group-by` puts failed attempts together by. */
 export type FailureRollupKey = 'error' | 'task';
@@ -124,19 +125,8 @@ export function formatRollupTable(rows: readonly FailureRollup[], by: FailureRol
       ? [String(row.count), row.errorType ?? '', spread, ...tail]
       : [String(row.count), row.service ?? '', row.task ?? '', row.queue || '-', spread, ...tail];
   });
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((row) => row[column].length)),
-  );
-  const line = (values: string[]): string =>
-    values
-      .map((value, column) => value.padEnd(widths[column]))
-      .join('  ')
-      .trimEnd();
-  const body = cells.flatMap((row, index) => {
+  return textTable(header, cells, (index) => {
     const { exampleMessage, exampleUrl } = rows[index];
-    return exampleUrl === null
-      ? [line(row)]
-      : [line(row), `    ${exampleMessage ?? '(no message)'}  ${exampleUrl}`];
+    return exampleUrl === null ? undefined : `${exampleMessage ?? '(no message)'}  ${exampleUrl}`;
   });
-  return `${[line(header), ...body].join('\n')}\n`;
 }

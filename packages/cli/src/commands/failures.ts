@@ -12,6 +12,7 @@ import type { TaskFailure } from '../jaeger-failures.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { failureGroups } from '../task-queries/failure-groups.js';
 import { traceLinks } from '../trace-links.js';
+import { textTable } from '../text-table.js';
 import { UsageError } from '../usage-error.js';
 
 const USAGE = `Usage: tasklens failures [--service NAME] [--task NAME] [--since DURATION] [--limit N]
@@ -131,19 +132,10 @@ function formatTable(failures: TaskFailure[]): string {
     failure.traceId,
   ]);
   const header = ['TIME', 'SERVICE', 'TASK', 'QUEUE', 'ATTEMPT', 'ERROR', 'DURATION', 'TRACE'];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column].length)),
-  );
-  const line = (cells: string[]): string =>
-    cells
-      .map((cell, column) => cell.padEnd(widths[column]))
-      .join('  ')
-      .trimEnd();
-  const body = rows.flatMap((row, index) => {
+  return textTable(header, rows, (index) => {
     const failure = failures[index];
-    return [line(row), `    ${failure.message ?? '(no message)'}  ${failure.url}`];
+    return `${failure.message ?? '(no message)'}  ${failure.url}`;
   });
-  return `${[line(header), ...body].join('\n')}\n`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { formatDuration, parseDuration } from '../duration.js';
 import type { TaskRow } from '../console/api-types.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { collectTaskRows } from '../task-queries/collect.js';
+import { textTable } from '../text-table.js';
 import { UsageError } from '../usage-error.js';
 
 const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometheus-url URL | --state-dir DIR]
@@ -102,17 +103,7 @@ function formatTable(rows: TaskRow[], since: string): string {
     show(row.p95PipelineSeconds, (value) => formatDuration(value * 1000)),
     show(row.lastSuccessAgeSeconds, (value) => `${formatDuration(value * 1000)} ago`),
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...cells.map((row) => row[column].length)),
-  );
-  return `${[header, ...cells]
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
+  return textTable(header, cells);
 }
 
 /**
