@@ -64,9 +64,18 @@ afterAll(async () => {
 
 describe('tasklens failures --group-by', () => {
   it('error: three rows with exact counts and an example trace each', async () => {
-    const rows = JSON.parse(
-      await failures(['--group-by', 'error', '--service', SERVICE, '--json']),
-    ) as FailureRollup[];
+    // Prometheus has every count (beforeAll); Jaeger indexes the spans on its own time.
+    const rows = await eventually('an example with its message for every error type', async () => {
+      const found = JSON.parse(
+        await failures(['--group-by', 'error', '--service', SERVICE, '--json']),
+      ) as FailureRollup[];
+      return found.every((row) => row.exampleMessage !== null) ? found : undefined;
+    }).catch(
+      async () =>
+        JSON.parse(
+          await failures(['--group-by', 'error', '--service', SERVICE, '--json']),
+        ) as FailureRollup[],
+    );
     expect(rows.map((row) => [row.errorType, row.count])).toEqual(Object.entries(KINDS));
     for (const row of rows) {
       expect(row.spread).toEqual([`${SERVICE}/${TASK}`]);

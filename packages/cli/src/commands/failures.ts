@@ -138,6 +138,9 @@ function formatTable(failures: TaskFailure[]): string {
   });
 }
 
+/** Groups without an exception message that `--group-by` looks up in Jaeger on their own. */
+const MESSAGE_SEARCHES = 20;
+
 /**
  * The failure groups of the range from Prometheus, with examples from its exemplars and Jaeger,
  * rolled up by error type or task (`--group-by`). A Jaeger that cannot be read costs the
@@ -156,6 +159,7 @@ async function groupedFailures(
       Math.round(options.sinceMs / 1000),
       { service: options.service, task: options.task },
       Date.now(),
+      MESSAGE_SEARCHES,
     ),
   ]);
   if (jaegerProblem !== undefined) {

@@ -10,11 +10,7 @@ import type { FailureFilter } from './collect.js';
 
 /** Failed attempts read from Jaeger per service and outcome, for the groups' examples. */
 const EXAMPLES_PER_SEARCH = 100;
-/**
- * Groups whose example has no message yet that get a search of their own (task and error type),
- * the largest first: the newest failures of a service can all be of one kind.
- */
-const GROUP_SEARCHES = 20;
+/** Failed attempts read per group searched on its own (see `messageSearches`). */
 const GROUP_SEARCH_LIMIT = 5;
 
 interface Example {
@@ -48,6 +44,9 @@ function groupOf(failure: TaskFailure): GroupFields {
  * service and failed outcome, the services at once), whichever is newer; Jaeger's gives the
  * exception message too. A Jaeger that cannot be read leaves the examples to the exemplars and is
  * returned as `jaegerProblem`.
+ * `messageSearches` (default none; `tasklens failures --group-by` asks for 20, the console for
+ * none, so that its backend requests do not grow with the groups) groups without a message get a
+ * Jaeger search of their own.
  */
 export async function failureGroups(
   prometheus: PrometheusClient,
@@ -55,6 +54,7 @@ export async function failureGroups(
   windowSeconds: number,
   filter: FailureFilter,
   endMs: number,
+  messageSearches = 0,
 ): Promise<{ groups: FailureGroup[]; jaegerProblem?: BackendUnreachableError }> {
   const startMs = endMs - windowSeconds * 1000;
   const [counts, exemplars] = await Promise.all([
@@ -109,12 +109,13 @@ export async function failureGroups(
     }
   }
 
-  // A group whose example lacks the exception message: its own newest failures from Jaeger.
-  if (jaegerProblem === undefined) {
+  // Up to `messageSearches` groups whose example lacks the exception message, the largest first:
+  // their own newest failures from Jaeger (the newest of a service can all be of one kind).
+  if (jaegerProblem === undefined && messageSearches > 0) {
     const unexplained = counts
       .filter((count) => examples.get(groupKey(count))?.message == null)
       .sort((a, b) => b.count - a.count)
-      .slice(0, GROUP_SEARCHES);
+      .slice(0, messageSearches);
     const found = await Promise.allSettled(
       unexplained.map((count) =>
         findFailures(jaeger, {
