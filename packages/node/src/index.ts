@@ -3,6 +3,7 @@ export { TelemetryConfigError } from './config-error.js';
 export { TaskMetricsProducer } from './task-metrics-producer.js';
 export { PrometheusPullExporter } from './prometheus-pull-exporter.js';
 export type {
+  HistogramBuckets,
   MetricsExporterName,
   ResourceAttributeValue,
   SamplerName,

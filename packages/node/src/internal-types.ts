@@ -1,4 +1,5 @@
 import type {
+  HistogramBuckets,
   MetricsExporterName,
   ResourceAttributeValue,
   SamplerName,
@@ -13,7 +14,7 @@ export interface OtlpSignalConfig {
 }
 
 /** The task histograms whose buckets can be set. */
-export type HistogramName = 'duration' | 'wait' | 'pipeline';
+export type HistogramName = keyof HistogramBuckets;
 
 /** The configuration after merging options, environment and defaults; every field decided. */
 export interface ResolvedTelemetryConfig {

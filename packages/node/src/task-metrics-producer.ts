@@ -5,6 +5,7 @@ import { emptyResource } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
 import { AggregationTemporality, DataPointType, InstrumentType } from '@opentelemetry/sdk-metrics';
 import type { DataPointWithExemplars } from './otlp-exemplars.js';
+import type { HistogramBuckets } from './types.js';
 import type {
   CollectionResult,
   HistogramMetricData,
@@ -115,9 +116,7 @@ export class TaskMetricsProducer implements MetricProducer {
    */
   constructor(
     private readonly resource: Resource = emptyResource(),
-    readonly buckets: Readonly<
-      Partial<Record<'duration' | 'wait' | 'pipeline', readonly number[]>>
-    > = {},
+    readonly buckets: HistogramBuckets = {},
   ) {}
 
   /** Puts the sink on the provider, where core finds it. */

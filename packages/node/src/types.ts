@@ -78,7 +78,7 @@ export interface TelemetryOptions {
    * thresholds you alert on; give every process of a task the same boundaries (the quantiles sum
    * buckets across processes by `le`).
    */
-  histogramBuckets?: Readonly<Partial<Record<'duration' | 'wait' | 'pipeline', readonly number[]>>>;
+  histogramBuckets?: HistogramBuckets;
   /** Interval between metric pushes in ms. Env `OTEL_METRIC_EXPORT_INTERVAL`; default 60000. */
   metricExportIntervalMs?: number;
   /**
@@ -174,3 +174,8 @@ export interface Telemetry {
    */
   shutdown(): Promise<void>;
 }
+
+/** Bucket boundaries in seconds, increasing, per task histogram (`TelemetryOptions.histogramBuckets`). */
+export type HistogramBuckets = Readonly<
+  Partial<Record<'duration' | 'wait' | 'pipeline', readonly number[]>>
+>;
