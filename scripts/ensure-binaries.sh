@@ -120,7 +120,6 @@ module_cache_dir() {
 jaeger_version=$(version_of jaeger.version)
 jaeger_module=$(version_of jaeger.module)
 jaeger_module_version=$(version_of jaeger.moduleVersion)
-jaeger_commit=$(version_of jaeger.commit)
 jaeger_binary=$(version_of jaeger.binary)
 jaeger_dir=$(module_cache_dir jaeger)
 
@@ -170,7 +169,7 @@ build_jaeger() {
   work=$(mktemp -d "$cache_dir/build-jaeger.XXXXXX")
   local pkg="$jaeger_module/internal/version"
   (cd "$module_dir" && go build -o "$work/$jaeger_binary" \
-    -ldflags "-s -w -X $pkg.latestVersion=v$jaeger_version -X $pkg.commitSHA=$jaeger_commit" ./cmd/jaeger)
+    -ldflags "-s -w -X $pkg.latestVersion=v$jaeger_version" ./cmd/jaeger)
   chmod 755 "$work"
   rm -rf "$jaeger_dir"
   mv "$work" "$jaeger_dir"
