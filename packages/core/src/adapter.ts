@@ -15,3 +15,21 @@ export type { TaskNameOption } from './task-name.js';
 export { isPromiseLike } from './promise-like.js';
 export { NEVER_ABORTED, NON_RECORDING_SPAN } from './uninstrumented.js';
 export type { RunTaskAttemptOptions, TaskAttemptOptions } from './types.js';
+export {
+  DEFAULT_QUEUE_DEPTH_INTERVAL_MS,
+  isQueueDepthWatched,
+  MAX_WATCHED_QUEUES,
+  MIN_QUEUE_DEPTH_INTERVAL_MS,
+  QUEUE_DEPTH_ENV,
+  queueDepthPollCounts,
+  queueDepthSettings,
+  unwatchQueueDepth,
+  watchQueueDepth,
+} from './queue-depth.js';
+export type {
+  QueueDepth,
+  QueueDepthOptions,
+  QueueDepthPollCount,
+  QueueDepthReader,
+  QueueDepthSettings,
+} from './queue-depth.js';

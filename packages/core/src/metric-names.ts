@@ -53,6 +53,34 @@ export const TASK_METRICS = {
     unit: '{carrier}',
     prometheusName: 'task_carrier_rejected_total',
   },
+  /** Tasks waiting in a queue (observable gauge, polled from the broker; see queue-depth.ts). */
+  queueWaiting: {
+    name: 'task.queue.waiting',
+    unit: '{task}',
+    prometheusName: 'task_queue_waiting',
+  },
+  /** Tasks a worker holds and has not finished (BullMQ active, JetStream ack pending). */
+  queueActive: { name: 'task.queue.active', unit: '{task}', prometheusName: 'task_queue_active' },
+  /** Tasks scheduled for later (BullMQ delayed). */
+  queueDelayed: {
+    name: 'task.queue.delayed',
+    unit: '{task}',
+    prometheusName: 'task_queue_delayed',
+  },
+  /** Tasks kept as failed (BullMQ failed). */
+  queueFailed: { name: 'task.queue.failed', unit: '{task}', prometheusName: 'task_queue_failed' },
+  /** Age of the oldest waiting task, where the broker tells it (BullMQ). */
+  queueOldestWaitingAge: {
+    name: 'task.queue.oldest_waiting_age',
+    unit: 's',
+    prometheusName: 'task_queue_oldest_waiting_age_seconds',
+  },
+  /** Consumers attached to the queue (RabbitMQ). */
+  queueConsumers: {
+    name: 'task.queue.consumers',
+    unit: '{consumer}',
+    prometheusName: 'task_queue_consumers',
+  },
 } as const satisfies Record<string, TaskMetricName>;
 
 /** The Prometheus label of a metric attribute (`task.name` → `task_name`). */

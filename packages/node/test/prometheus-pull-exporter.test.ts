@@ -51,6 +51,12 @@ describe('prometheusMetricName', () => {
       waitClockSkew: 'counter',
       pipelineClockSkew: 'counter',
       carrierRejected: 'counter',
+      queueWaiting: 'gauge',
+      queueActive: 'gauge',
+      queueDelayed: 'gauge',
+      queueFailed: 'gauge',
+      queueOldestWaitingAge: 'gauge',
+      queueConsumers: 'gauge',
     };
     const spoolCounters = Object.values(SPOOL_METRICS).flatMap((events) => Object.values(events));
     const named = [
@@ -60,7 +66,7 @@ describe('prometheusMetricName', () => {
       })),
       ...spoolCounters.map((metric) => ({ metric, kind: 'counter' as const })),
     ];
-    expect(named).toHaveLength(15);
+    expect(named).toHaveLength(21);
     for (const { metric, kind } of named) {
       expect(prometheusMetricName(metric.name, metric.unit, kind)).toBe(metric.prometheusName);
     }
