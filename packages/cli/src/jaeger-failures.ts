@@ -11,6 +11,7 @@ import {
   ATTR_TASK_RETRYING,
 } from '@tasklens/core';
 import type { JaegerClient, JaegerSpan, JaegerTrace } from './jaeger-client.js';
+import { FAILED_OUTCOMES } from './task-queries/measures.js';
 
 /** One failed task attempt, as printed by `tasklens failures --json`. */
 export interface TaskFailure {
@@ -20,7 +21,7 @@ export interface TaskFailure {
   queue: string | undefined;
   attempt: number | undefined;
   retrying: boolean;
-  /** task.outcome: failure or timeout. */
+  /** task.outcome: failure, timeout or lost. */
   outcome: string | undefined;
   errorType: string | undefined;
   message: string | undefined;
@@ -65,9 +66,6 @@ function toFailure(
   };
 }
 
-/** Outcomes of failed attempts; Jaeger v2 matches tags against span attributes, not status. */
-const FAILED_OUTCOMES = ['failure', 'timeout'];
-
 function isFailedTaskSpan(span: JaegerSpan, task: string | undefined): boolean {
   const errorStatus = tag(span, 'error') === true || tag(span, 'otel.status_code') === 'ERROR';
   const taskName = tag(span, ATTR_TASK_NAME);
@@ -79,7 +77,7 @@ export interface FailureQuery {
   /** One service, or every service Jaeger knows. */
   service?: string | undefined;
   task?: string | undefined;
-  /** Only this outcome (`failure` or `timeout`) and error.type; default every failed one. */
+  /** Only this outcome (`failure`, `timeout` or `lost`) and error.type; default every failed one. */
   outcome?: string | undefined;
   errorType?: string | undefined;
   /** From `endMs - sinceMs` to `endMs` (default now). */

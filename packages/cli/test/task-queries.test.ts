@@ -25,9 +25,9 @@ describe('task row queries', () => {
     expect(queries.ratePerSecond).toBe(`sum by (${ROW}) (${growth} / 3600)`);
   });
 
-  it('count failure and timeout as failed, cancelled attempts on neither side', () => {
+  it('count failure, timeout and lost as failed, cancelled attempts on neither side', () => {
     expect(queries.failurePercent).toMatch(
-      /^100 \* \(sum by \([^)]*\) \(.*task_outcome=~"failure\|timeout"/,
+      /^100 \* \(sum by \([^)]*\) \(.*task_outcome=~"failure\|timeout\|lost"/,
     );
     expect(queries.failurePercent).toContain('task_outcome!="cancelled", task_name="backup"');
     expect(queries.failurePercent).toMatch(/ > 0\)$/);
@@ -95,11 +95,11 @@ describe('chart and failure queries', () => {
     const labels = `${ROW}, task_outcome, error_type`;
     expect(queries.count).toMatch(new RegExp(`^sum by \\(${labels}\\) `));
     expect(queries.count).toContain(
-      'task_duration_seconds_count{task_outcome=~"failure|timeout", job="worker", task_outcome="timeout"}[3600s]',
+      'task_duration_seconds_count{task_outcome=~"failure|timeout|lost", job="worker", task_outcome="timeout"}[3600s]',
     );
     expect(queries.perStep).toContain('offset 60s');
     expect(failedAttemptsSelector({ task: 't' })).toBe(
-      'task_duration_seconds_bucket{task_outcome=~"failure|timeout", task_name="t"}',
+      'task_duration_seconds_bucket{task_outcome=~"failure|timeout|lost", task_name="t"}',
     );
   });
 });

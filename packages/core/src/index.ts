@@ -24,6 +24,8 @@ export {
   ATTR_TASK_ATTEMPT,
   ATTR_TASK_EXPECTED_ERROR,
   ATTR_TASK_ID,
+  ATTR_TASK_LOST_END_ESTIMATED,
+  ATTR_TASK_LOST_START_ESTIMATED,
   ATTR_TASK_MAX_ATTEMPTS,
   ATTR_TASK_NAME,
   ATTR_TASK_OUTCOME,
@@ -36,6 +38,8 @@ export {
 } from './semconv.js';
 export type {
   ExpectedErrors,
+  LostAttempt,
+  LostAttemptCause,
   RunTaskOptions,
   SendTaskOptions,
   TaskCarrier,

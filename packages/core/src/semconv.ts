@@ -28,6 +28,10 @@ export const ATTR_TASK_OUTCOME = 'task.outcome';
 export const ATTR_TASK_RETRYING = 'task.retrying';
 export const ATTR_TASK_EXPECTED_ERROR = 'task.expected_error';
 export const ATTR_TASK_WAIT_DURATION = 'task.wait.duration';
+/** On a lost attempt's span: its start time is an estimate (the broker does not keep it). */
+export const ATTR_TASK_LOST_START_ESTIMATED = 'task.lost.start_estimated';
+/** On a lost attempt's span: its end time is an estimate (the time the loss was found). */
+export const ATTR_TASK_LOST_END_ESTIMATED = 'task.lost.end_estimated';
 /** How a consumer settled the message of an attempt (`ack`, `nack`, `reject`, `nak`, `term`). */
 export const ATTR_TASK_SETTLEMENT = 'task.settlement';
 /** Whether a negative settlement had the broker deliver the message again. */

@@ -2,6 +2,7 @@ import { context, diag, propagation, SpanKind, SpanStatusCode, trace } from '@op
 import type { Attributes, Context, Counter, Link, Span, SpanContext } from '@opentelemetry/api';
 import { extractTaskCarrier } from './carrier.js';
 import { processParentContext } from './env-carrier.js';
+import { recordLostAttempt } from './lost-attempt.js';
 import { pipelineStartOf, withPipelineStart } from './pipeline-start.js';
 import {
   ATTR_ERROR_TYPE,
@@ -144,6 +145,16 @@ class RecordedTaskAttempt implements TaskAttempt, RecordSource {
     const placement = placeSpan(options, carried?.context);
     const fromQueue = options.system !== undefined || options.carrier !== undefined;
     const attributes = spanAttributes(options, attempt);
+    const spanName =
+      options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`);
+    if (options.previousAttemptLost !== undefined) {
+      recordLostAttempt(
+        options.previousAttemptLost,
+        { spanName, attributes, parent: placement.parent, links: placement.links },
+        this.series,
+        this.instruments,
+      );
+    }
     const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
     const waitSeconds =
       waitStartedAt === undefined || !Number.isFinite(waitStartedAt)
@@ -152,7 +163,7 @@ class RecordedTaskAttempt implements TaskAttempt, RecordSource {
     // Given with the others rather than set afterwards: the SDK checks each attribute it is given.
     if (waitSeconds !== undefined) attributes[ATTR_TASK_WAIT_DURATION] = waitSeconds;
     this.span = currentTaskTracer().startSpan(
-      options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`),
+      spanName,
       {
         kind: fromQueue ? SpanKind.CONSUMER : SpanKind.INTERNAL,
         attributes,

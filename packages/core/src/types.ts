@@ -1,7 +1,37 @@
 import type { Attributes, Span } from '@opentelemetry/api';
 
-/** How a task attempt ended. */
-export type TaskOutcome = 'success' | 'failure' | 'cancelled' | 'timeout';
+/**
+ * How a task attempt ended. `lost`: its process died before it ended (found when the broker
+ * delivered the task again), recorded by the attempt that came next.
+ */
+export type TaskOutcome = 'success' | 'failure' | 'cancelled' | 'timeout' | 'lost';
+
+/**
+ * How a lost attempt was found, its `error.type`: BullMQ moved the job back to wait because its
+ * lock expired (`stalled`), RabbitMQ redelivered a message no consumer of this process settled
+ * (`redelivered`), JetStream redelivered a message not acknowledged within its consumer's ack
+ * wait (`ack_wait_expired`).
+ */
+export type LostAttemptCause = 'stalled' | 'redelivered' | 'ack_wait_expired';
+
+/**
+ * An earlier attempt of a delivered task that never ended: its process died (or lost its
+ * connection) while it ran. Times are milliseconds since the epoch, as well as the broker tells
+ * them; an estimate is flagged on the span.
+ */
+export interface LostAttempt {
+  /** The lost attempt's number, 1-based. */
+  attempt: number;
+  cause: LostAttemptCause;
+  /** When it started, or the earliest time it can have started. */
+  startedAt: number;
+  /** Whether `startedAt` is an estimate (the broker does not keep the start of a lost attempt). */
+  startEstimated: boolean;
+  /** When it ended, or the latest time it can have ended (the redelivery). */
+  endedAt: number;
+  /** Whether `endedAt` is an estimate. */
+  endEstimated: boolean;
+}
 
 /**
  * How a consumer's process span relates to the producer's context found in a carrier.
@@ -77,6 +107,11 @@ export interface TaskAttemptOptions extends TaskSpanOptions {
   pipelineStartedAt?: number;
   /** Relation to the producer's context. Default `parent`. */
   traceMode?: TraceMode;
+  /**
+   * The attempt before this one, when the delivery shows that it never ended: recorded as a span
+   * with outcome `lost` next to this attempt's, and counted with the failures.
+   */
+  previousAttemptLost?: LostAttempt;
 }
 
 /** Options of {@link runTask}. */

@@ -9,7 +9,12 @@ import { pageProblem, problemLines } from '../problem-view';
 import { navigate, pathWith, withParameters } from '../router';
 
 const FILTERS = ['service', 'task', 'queue'] as const;
-const OUTCOMES = ['', 'failure', 'timeout'] as const;
+const OUTCOMES = ['', 'failure', 'timeout', 'lost'] as const;
+
+/** The badge colour of an outcome: timeouts and lost attempts apart from plain failures. */
+function badgeOf(outcome: string): string {
+  return outcome === 'timeout' || outcome === 'lost' ? outcome : 'failure';
+}
 
 function filtersOf(url: URL): Record<string, string> {
   return {
@@ -223,11 +228,7 @@ export function failuresPage(root: HTMLElement, initialUrl: URL): Page {
       h(
         'td',
         { 'data-field': 'outcome' },
-        h(
-          'span',
-          { class: `badge outcome-${group.outcome === 'timeout' ? 'timeout' : 'failure'}` },
-          group.outcome,
-        ),
+        h('span', { class: `badge outcome-${badgeOf(group.outcome)}` }, group.outcome),
       ),
       text(group.errorType, 'errorType'),
       h(

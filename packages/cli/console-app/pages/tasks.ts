@@ -43,7 +43,7 @@ const COLUMNS: Column[] = [
   {
     field: 'failurePercent',
     label: 'Failed',
-    title: 'Failed attempts (failure, timeout), % of all',
+    title: 'Failed attempts (failure, timeout, lost), % of all',
     format: formatPercent,
   },
   {
@@ -76,6 +76,18 @@ const COLUMNS: Column[] = [
     label: 'Last success',
     title: 'Time since the last successful attempt',
     format: formatAge,
+  },
+  {
+    field: 'waiting',
+    label: 'Waiting',
+    title: 'Tasks waiting in the queue now (not reported by every broker or library version)',
+    format: formatCount,
+  },
+  {
+    field: 'oldestWaitingAgeSeconds',
+    label: 'Oldest waiting',
+    title: 'How long the oldest waiting task of the queue has waited',
+    format: formatSeconds,
   },
 ];
 

@@ -64,6 +64,13 @@ export interface TaskRow extends TaskKey {
   /** Attempts in flight now. */
   inFlight: number | null;
   lastSuccessAgeSeconds: number | null;
+  /**
+   * Tasks waiting in the row's queue now (queue and messaging system), the largest reading of the
+   * processes that poll it; null where no process reports queue depth for it.
+   */
+  waiting: number | null;
+  /** Seconds the oldest waiting task of the row's queue has waited; null where not reported. */
+  oldestWaitingAgeSeconds: number | null;
 }
 
 /** `GET /api/tasks?range=1h`. */
@@ -86,7 +93,7 @@ export interface TaskSeriesBody {
   timestamps: number[];
   /** Attempts per second, all outcomes. */
   runsPerSecond: (number | null)[];
-  /** Failed attempts (failure, timeout) per second. */
+  /** Failed attempts (failure, timeout, lost) per second. */
   failuresPerSecond: (number | null)[];
   p50DurationSeconds: (number | null)[];
   p95DurationSeconds: (number | null)[];
@@ -110,7 +117,7 @@ export interface FailureGroup extends TaskKey {
   latestMessage: string | null;
 }
 
-/** `GET /api/failures?range=1h[&service=S][&task=T][&queue=Q][&outcome=failure|timeout]`. */
+/** `GET /api/failures?range=1h[&service=S][&task=T][&queue=Q][&outcome=failure|timeout|lost]`. */
 export interface FailuresBody {
   range: ConsoleRange;
   at: number;

@@ -4,6 +4,7 @@ import { BackendUnreachableError } from '../http-json.js';
 import { JaegerClient } from '../jaeger-client.js';
 import { PrometheusClient } from '../prometheus-client.js';
 import { collectTaskRows, collectTaskSeries } from '../task-queries/collect.js';
+import { FAILED_OUTCOMES } from '../task-queries/measures.js';
 import { alertView } from './alert-view.js';
 import { CONSOLE_RANGES } from './api-types.js';
 import type {
@@ -158,8 +159,11 @@ export class ConsoleApi {
 
   private async failures(range: ConsoleRange, query: URLSearchParams): Promise<FailuresBody> {
     const outcome = query.get('outcome') ?? undefined;
-    if (outcome !== undefined && outcome !== 'failure' && outcome !== 'timeout') {
-      throw new ApiRequestError(400, `outcome must be failure or timeout, got "${outcome}"`);
+    if (outcome !== undefined && !(FAILED_OUTCOMES as readonly string[]).includes(outcome)) {
+      throw new ApiRequestError(
+        400,
+        `outcome must be one of ${FAILED_OUTCOMES.join(', ')}, got "${outcome}"`,
+      );
     }
     const filter = {
       service: query.get('service') ?? undefined,

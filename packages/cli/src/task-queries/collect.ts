@@ -17,8 +17,11 @@ import {
   inFlight,
   lastSuccessAge,
   MESSAGING_SYSTEM_LABEL,
+  oldestWaitingAge,
   p95Chain,
   p95Wait,
+  QUEUE_LABELS,
+  queueDepth,
   runs,
   runsPerSecond,
   secondsWindow,
@@ -39,7 +42,9 @@ export interface FailureFilter extends TaskFilter {
   outcome?: string | undefined;
 }
 
-type RowMeasure = Exclude<keyof TaskRow, keyof TaskKey>;
+/** The columns of a task row read per queue (queue and messaging system), not per task. */
+type QueueMeasure = 'waiting' | 'oldestWaitingAgeSeconds';
+type RowMeasure = Exclude<keyof TaskRow, keyof TaskKey | QueueMeasure>;
 
 /** The exact-match label matchers of a filter. */
 export function filterMatchers(filter: FailureFilter = {}): LabelMatcher[] {
@@ -86,6 +91,24 @@ export function taskRowQueries(
   };
 }
 
+/**
+ * The PromQL of the queue columns of the task rows, one result series per queue and messaging
+ * system, now (the queue depth gauges are read as they are, whatever the window): the largest
+ * reading of the processes that poll the queue. A task or service filter does not apply (the
+ * gauges have no task label, and any service may poll a queue); queue and system filters do.
+ */
+export function queueRowQueries(filter?: TaskFilter): Record<QueueMeasure, string> {
+  const scope: QueryScope = {
+    matchers: filterMatchers({ queue: filter?.queue, system: filter?.system }),
+    by: QUEUE_LABELS,
+    window: secondsWindow(60),
+  };
+  return {
+    waiting: queueDepth('waiting', scope),
+    oldestWaitingAgeSeconds: oldestWaitingAge(scope),
+  };
+}
+
 function keyOf(labels: Record<string, string>): TaskKey {
   return {
     service: labels[SERVICE_LABEL] ?? '',
@@ -115,16 +138,21 @@ function emptyRow(key: TaskKey): TaskRow {
     p95PipelineSeconds: null,
     inFlight: null,
     lastSuccessAgeSeconds: null,
+    waiting: null,
+    oldestWaitingAgeSeconds: null,
   };
 }
 
 /**
  * One row per task (service, task name, queue, messaging system) over the last `windowSeconds`:
- * the rows of `tasklens stats --json` and of the console's tasks page. Sends 9 instant queries at
- * once, one per column. A task appears when any column has data for it; in-flight and chain
+ * the rows of `tasklens stats --json` and of the console's tasks page. Sends 11 instant queries
+ * at once, one per column. A task appears when any column has data for it; in-flight and chain
  * latency (no messaging_system label) go to every row of the same job, task and queue, the last
- * success to every row of the same job and task; a value with no such row makes a row of its own
- * with the labels its metric lacks left empty.
+ * success to every row of the same job and task, the queue's waiting tasks and oldest waiting
+ * age ({@link queueRowQueries}) to every row of the same queue and messaging system; a value
+ * with no such row makes a row of its own with the labels its metric lacks left empty (so a
+ * queue with a backlog and no attempt in the window has a row), unless a task or service filter
+ * excludes it.
  *
  * @param windowSeconds - the window, e.g. 3600 for the last hour
  * @param filter - only tasks whose fields equal these
@@ -139,7 +167,11 @@ export async function collectTaskRows(
   at?: Date,
 ): Promise<TaskRow[]> {
   const queries = Object.entries(taskRowQueries(windowSeconds, filter)) as [RowMeasure, string][];
-  const results = await Promise.all(queries.map(([, expression]) => client.query(expression, at)));
+  const queueQueries = Object.entries(queueRowQueries(filter)) as [QueueMeasure, string][];
+  const [results, queueResults] = await Promise.all([
+    Promise.all(queries.map(([, expression]) => client.query(expression, at))),
+    Promise.all(queueQueries.map(([, expression]) => client.query(expression, at))),
+  ]);
   const rows = new Map<string, TaskRow>();
   const fullKey: PrometheusSample[][] = [];
   const partialKey: [RowMeasure, PrometheusSample[]][] = [];
@@ -176,6 +208,21 @@ export async function collectTaskRows(
       for (const row of matching) row[measure] = finite(sample.value);
     }
   }
+  const queueRowsAllowed = filter?.task === undefined && filter?.service === undefined;
+  queueQueries.forEach(([measure], index) => {
+    for (const sample of queueResults[index]) {
+      const { queue, system } = keyOf(sample.labels);
+      let matching = [...rows.values()].filter(
+        (row) => row.queue === queue && row.system === system,
+      );
+      if (matching.length === 0 && queueRowsAllowed) {
+        const row = emptyRow({ service: '', task: '', queue, system });
+        rows.set(keyString(row), row);
+        matching = [row];
+      }
+      for (const row of matching) row[measure] = finite(sample.value);
+    }
+  });
   return [...rows.values()].sort(
     (a, b) =>
       a.task.localeCompare(b.task) ||
@@ -318,7 +365,7 @@ function failureKey(labels: Record<string, string>): string {
 }
 
 /**
- * Failed attempts (failure, timeout) over the `windowSeconds` before `endMs`, per task, outcome and
+ * Failed attempts (failure, timeout, lost) over the `windowSeconds` before `endMs`, per task, outcome and
  * error type, largest count first. Sends 2 requests at once: the counts (an instant query of the
  * same growth stats counts runs with) and one range query over the window at
  * {@link seriesStepSeconds} steps, whose first and last step with growth give `firstSeen` and
@@ -369,7 +416,7 @@ export async function collectFailureCounts(
 }
 
 /**
- * The bucket series of failed attempts (failure, timeout) the filter selects: where their
+ * The bucket series of failed attempts (failure, timeout, lost) the filter selects: where their
  * exemplars (trace ids) are, for Prometheus's exemplar API.
  */
 export function failedAttemptsSelector(filter?: FailureFilter): string {

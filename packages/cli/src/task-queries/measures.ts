@@ -26,8 +26,11 @@ export const MESSAGING_SYSTEM_LABEL = prometheusLabel(ATTR_MESSAGING_SYSTEM);
 export const TASK_OUTCOME_LABEL = prometheusLabel(ATTR_TASK_OUTCOME);
 export const ERROR_TYPE_LABEL = prometheusLabel(ATTR_ERROR_TYPE);
 
-/** The outcomes that count as failed attempts. Cancelled attempts count on neither side of ratios. */
-export const FAILED_OUTCOMES = ['failure', 'timeout'] as const;
+/**
+ * The outcomes that count as failed attempts (`lost`: the attempt's process died, found at the
+ * redelivery). Cancelled attempts count on neither side of ratios.
+ */
+export const FAILED_OUTCOMES = ['failure', 'timeout', 'lost'] as const;
 
 /** One task: what a task row is kept apart by (service, task name, queue, messaging system). */
 export const TASK_ROW_LABELS = [
@@ -48,6 +51,7 @@ const LABELS_OF = {
   pipeline: [SERVICE_LABEL, TASK_NAME_LABEL, TASK_QUEUE_LABEL],
   active: [SERVICE_LABEL, TASK_NAME_LABEL, TASK_QUEUE_LABEL],
   lastSuccess: [SERVICE_LABEL, TASK_NAME_LABEL],
+  queue: [TASK_QUEUE_LABEL, MESSAGING_SYSTEM_LABEL],
 } as const satisfies Record<string, readonly string[]>;
 
 const TASK_LABELS: readonly string[] = TASK_ROW_LABELS;
@@ -182,7 +186,7 @@ export function runsPerSecond(scope: QueryScope): string {
   return attemptCount(scope, [], true);
 }
 
-/** Failed attempts (outcome failure or timeout) per second; 0, not absent, while none failed. */
+/** Failed attempts (outcome failure, timeout or lost) per second; 0, not absent, while none failed. */
 export function failuresPerSecond(scope: QueryScope): string {
   return `${attemptCount(scope, [FAILED], true)} or ${attemptCount(scope, [], true)} * 0`;
 }
@@ -265,7 +269,56 @@ export function lastSuccessAge(scope: QueryScope): string {
   return `time() - max by (${by.join(', ')}) (max_over_time(${gauge}[${scope.window.range}]))`;
 }
 
-/** The bucket series of failed attempts (outcome failure or timeout) the matchers select. */
+/**
+ * The queue depth gauges (Prometheus names): what a broker holds for one queue now, polled by every
+ * process that instruments the queue and labelled task_queue and messaging_system (plus the
+ * reporting process's job and instance). Not every broker has every state: BullMQ reports all,
+ * RabbitMQ waiting and consumers, JetStream waiting and active.
+ */
+export const QUEUE_DEPTH_METRICS = {
+  waiting: 'task_queue_waiting',
+  active: 'task_queue_active',
+  delayed: 'task_queue_delayed',
+  failed: 'task_queue_failed',
+  consumers: 'task_queue_consumers',
+  oldestWaitingAge: 'task_queue_oldest_waiting_age_seconds',
+} as const;
+
+/** A queue state with a depth gauge. */
+export type QueueState = Exclude<keyof typeof QUEUE_DEPTH_METRICS, 'oldestWaitingAge'>;
+
+/** One queue: what its depth is kept apart by (not job: producers and workers report it alike). */
+export const QUEUE_LABELS = LABELS_OF.queue;
+
+/**
+ * The largest value any process reports now for each queue: several processes poll the same
+ * queue, so their readings are alternatives, never summed. Grouped by task_queue and
+ * messaging_system at most; matchers on other labels are left out. The window is not used.
+ */
+function queueGauge(metric: string, scope: QueryScope): string {
+  const own: readonly string[] = QUEUE_LABELS;
+  const by = scope.by.filter((label) => own.includes(label));
+  return `max by (${by.join(', ')}) (${selector(metric, scope.matchers, LABELS_OF.queue)})`;
+}
+
+/**
+ * Tasks in `state` in each queue now (task_queue_waiting, …_active, …_delayed, …_failed,
+ * …_consumers for consumers), the largest reading of the processes that poll it; absent for a
+ * broker without that state.
+ */
+export function queueDepth(state: QueueState, scope: QueryScope): string {
+  return queueGauge(QUEUE_DEPTH_METRICS[state], scope);
+}
+
+/**
+ * Seconds the oldest waiting task of each queue has waited (BullMQ; 0 while none waits), the
+ * largest reading of the processes that poll it.
+ */
+export function oldestWaitingAge(scope: QueryScope): string {
+  return queueGauge(QUEUE_DEPTH_METRICS.oldestWaitingAge, scope);
+}
+
+/** The bucket series of failed attempts (outcome failure, timeout or lost) the matchers select. */
 export function failedAttemptBuckets(matchers: readonly LabelMatcher[]): string {
   return selector(`${TASK_METRICS.duration.prometheusName}_bucket`, matchers, DURATION_LABELS, [
     FAILED,
