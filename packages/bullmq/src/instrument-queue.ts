@@ -3,6 +3,7 @@ import { sendTask } from '@tasklens/core';
 import type { Queue } from 'bullmq';
 import { withCarrier } from './job-carrier.js';
 import { deferred, sendOptionsOf, setJobId, startDeferredSend } from './producer-span.js';
+import { watchQueue } from './queue-depth.js';
 import { ATTR_BULLMQ_JOB_SCHEDULER_ID } from './semconv.js';
 import type { JobDescription, ProducerOptions } from './types.js';
 
@@ -36,6 +37,7 @@ export function instrumentQueue<Q extends AnyQueue>(queue: Q, options: ProducerO
     patchAddBulk(queue, options);
     patchUpsertJobScheduler(queue, options);
     instrumented.add(queue);
+    watchQueue(queue, options);
   } catch (error) {
     diag.error('tasklens: could not instrument a BullMQ queue; it works uninstrumented', error);
   }

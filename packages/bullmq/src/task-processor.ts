@@ -5,6 +5,7 @@ import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/cor
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { Job, Processor } from 'bullmq';
 import { readCarrier } from './job-carrier.js';
+import { watchJobQueue } from './queue-depth.js';
 import { ATTR_BULLMQ_JOB_SCHEDULER_ID, MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 import type { TaskProcessorOptions } from './types.js';
 
@@ -195,6 +196,7 @@ export function taskProcessor<P extends AnyProcessor>(
     signal: AbortSignal | undefined,
   ): unknown => {
     if (!isTelemetryActive()) return processor.call(self, job, token, signal);
+    watchJobQueue(job, options);
     const attempt = startAttempt(job, options, expectedErrors);
     if (attempt === undefined) return processor.call(self, job, token, signal);
     let result: unknown;

@@ -1,5 +1,5 @@
 import type { ExpectedErrors, TraceMode } from '@tasklens/core';
-import type { TaskNameOption } from '@tasklens/core/adapter';
+import type { QueueDepthOptions, TaskNameOption } from '@tasklens/core/adapter';
 import type { JobsOptions } from 'bullmq';
 
 /**
@@ -19,8 +19,9 @@ export interface JobDescription {
 
 /**
  * Options of the producer side ({@link instrumentQueue}, {@link instrumentFlowProducer}).
+ * `queueDepth` and `queueDepthIntervalMs` apply to `instrumentQueue` (README: Queue depth).
  */
-export interface ProducerOptions {
+export interface ProducerOptions extends QueueDepthOptions {
   /**
    * The task name (`task.name`, a metric label) of a job, or a function of the job giving one.
    * Default: the job's name, which must then be a kind of work (`send-email`), never an id.
@@ -30,8 +31,11 @@ export interface ProducerOptions {
 
 /**
  * Options of the worker side ({@link taskProcessor}). `J` is the job type the processor takes.
+ * `queueDepth` and `queueDepthIntervalMs`: see the README's Queue depth.
  */
-export interface TaskProcessorOptions<J extends JobDescription = JobDescription> {
+export interface TaskProcessorOptions<
+  J extends JobDescription = JobDescription,
+> extends QueueDepthOptions {
   /**
    * The task name (`task.name`, a metric label) of a job, or a function of the job giving one.
    * Default: the job's name, which must then be a kind of work (`send-email`), never an id.
