@@ -5,6 +5,7 @@ export {
   collectTaskRows,
   collectTaskSeries,
   failureCountQueries,
+  queueRowQueries,
   seriesStepSeconds,
   taskRowQueries,
   taskSeriesQueries,

@@ -16,8 +16,11 @@ const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometh
 Per task (service, task name, queue and messaging system), from Prometheus: runs, rate,
 failure % (failed or timed-out attempts over finished ones, cancelled ones left out), p50 and p95
 duration, p95 queue wait, p95 chain latency (first enqueue of its task chain to the end of its
-attempts), attempts in flight now and the age of the last success, over the window --since. The
-same numbers as the tasks page of \`tasklens ui\`; --json prints every column.
+attempts), attempts in flight now and the age of the last success, over the window --since; and
+for the row's queue now: tasks waiting and the age of the oldest (the queue depth gauges; '-'
+where no process reports them, and a queue with waiting tasks but no attempts in the window gets
+a row of its own). The same numbers as the tasks page of \`tasklens ui\`; --json prints every
+column.
 
 Options:
   --since DURATION       the window, e.g. 15m, 1h, 1d (default 1h)
@@ -90,10 +93,12 @@ function formatTable(rows: TaskRow[], since: string): string {
     'P95 WAIT',
     'P95 CHAIN',
     'LAST SUCCESS',
+    'WAITING',
+    'OLDEST WAITING',
   ];
   const cells = rows.map((row) => [
-    row.service,
-    row.task,
+    row.service === '' ? '-' : row.service,
+    row.task === '' ? '-' : row.task,
     row.queue === '' ? '-' : row.queue,
     show(row.runs, (value) => Math.round(value).toString()),
     show(row.ratePerSecond, (value) => (value * 60).toFixed(2)),
@@ -102,13 +107,15 @@ function formatTable(rows: TaskRow[], since: string): string {
     show(row.p95WaitSeconds, (value) => formatDuration(value * 1000)),
     show(row.p95PipelineSeconds, (value) => formatDuration(value * 1000)),
     show(row.lastSuccessAgeSeconds, (value) => `${formatDuration(value * 1000)} ago`),
+    show(row.waiting, (value) => Math.round(value).toString()),
+    show(row.oldestWaitingAgeSeconds, (value) => formatDuration(value * 1000)),
   ]);
   return textTable(header, cells);
 }
 
 /**
  * `tasklens stats`: per task (service, task, queue, messaging system) runs, rate, failure %, p95 duration, wait and chain latency, and age of
- * the last success.
+ * the last success; per queue the tasks waiting now and the age of the oldest.
  *
  * @param argv - the arguments after `stats`
  * @returns the exit code: 0, 2 on bad arguments, 3 when Prometheus is unreachable

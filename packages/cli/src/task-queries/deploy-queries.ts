@@ -7,6 +7,8 @@
  * Both keep tasks apart by job, task_name and task_queue (the dashboard's variables and legends,
  * the alerts' labels), summing over messaging systems; a task row of `tasklens stats` and the
  * console also keeps messaging_system apart.
+ * The queue depth panels and rules keep queues apart by task_queue and messaging_system, the
+ * largest reading of the processes that poll a queue.
  */
 import {
   anchoredRateWindow,
@@ -16,8 +18,11 @@ import {
   growthWindow,
   inFlight,
   lastSuccessAge,
+  oldestWaitingAge,
   p95Chain,
   p95Wait,
+  QUEUE_LABELS,
+  queueDepth,
   runsPerSecond,
   SERVICE_LABEL,
   TASK_NAME_LABEL,
@@ -63,6 +68,7 @@ function grafanaScope(window: QueryWindow = CHART_WINDOW): QueryScope {
  */
 export function dashboardExpressions(): DashboardExpression[] {
   const chart = grafanaScope();
+  const queues: QueryScope = { ...chart, by: QUEUE_LABELS };
   const target = (panelId: number, panelTitle: string, refId: string, expr: string) => ({
     panelId,
     panelTitle,
@@ -85,6 +91,11 @@ export function dashboardExpressions(): DashboardExpression[] {
       lastSuccessAge(grafanaScope(growthWindow('$__range', '$__range_s'))),
     ),
     target(9, 'Chain latency p95', 'A', p95Chain(chart)),
+    target(11, 'Tasks waiting per queue', 'A', queueDepth('waiting', queues)),
+    target(12, 'Oldest waiting task', 'A', oldestWaitingAge(queues)),
+    target(13, 'Active, delayed and given-up tasks per queue', 'A', queueDepth('active', queues)),
+    target(13, 'Active, delayed and given-up tasks per queue', 'B', queueDepth('delayed', queues)),
+    target(13, 'Active, delayed and given-up tasks per queue', 'C', queueDepth('failed', queues)),
   ];
 }
 
@@ -116,5 +127,10 @@ export function recordingRuleExpressions(): Record<string, string> {
     'task:task_wait_duration_seconds:p95_5m': p95Wait(scope('5m')),
     'task:task_pipeline_duration_seconds:p95_5m': p95Chain(scope('5m')),
     'task:task_active:sum': inFlight(scope('5m')),
+    'task_queue:task_attempts:rate5m': runsPerSecond(scope('5m', [...QUEUE_LABELS])),
+    'task_queue:task_queue_waiting:max': queueDepth('waiting', scope('5m', [...QUEUE_LABELS])),
+    'task_queue:task_queue_oldest_waiting_age_seconds:max': oldestWaitingAge(
+      scope('5m', [...QUEUE_LABELS]),
+    ),
   };
 }

@@ -276,12 +276,12 @@ export function lastSuccessAge(scope: QueryScope): string {
  * RabbitMQ waiting and consumers, JetStream waiting and active.
  */
 export const QUEUE_DEPTH_METRICS = {
-  waiting: 'task_queue_waiting',
-  active: 'task_queue_active',
-  delayed: 'task_queue_delayed',
-  failed: 'task_queue_failed',
-  consumers: 'task_queue_consumers',
-  oldestWaitingAge: 'task_queue_oldest_waiting_age_seconds',
+  waiting: TASK_METRICS.queueWaiting.prometheusName,
+  active: TASK_METRICS.queueActive.prometheusName,
+  delayed: TASK_METRICS.queueDelayed.prometheusName,
+  failed: TASK_METRICS.queueFailed.prometheusName,
+  consumers: TASK_METRICS.queueConsumers.prometheusName,
+  oldestWaitingAge: TASK_METRICS.queueOldestWaitingAge.prometheusName,
 } as const;
 
 /** A queue state with a depth gauge. */
