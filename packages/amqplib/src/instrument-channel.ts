@@ -6,6 +6,7 @@ import { ChannelDeliveries } from './delivery.js';
 import { instrumentationSettings } from './instrumentation-settings.js';
 import type { WrappableChannel } from './internal-types.js';
 import { instrumentPublishing } from './publish-instrumentation.js';
+import { instrumentQueueDepth } from './queue-depth.js';
 import { instrumentSettlement } from './settle-instrumentation.js';
 import type { AmqplibInstrumentationOptions } from './types.js';
 
@@ -59,6 +60,7 @@ export function instrumentChannel<C extends Channel>(
     instrumentConsume(wrappable, settings, deliveries);
     instrumentSettlement(wrappable, deliveries);
     instrumentQueueDeclarations(wrappable);
+    instrumentQueueDepth(wrappable, options ?? {});
     instrumented.add(channel);
   } catch (error) {
     diag.error('tasklens: could not instrument an amqplib channel', error);

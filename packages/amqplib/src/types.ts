@@ -1,5 +1,5 @@
 import type { ExpectedErrors, TraceMode } from '@tasklens/core';
-import type { TaskNameOption } from '@tasklens/core/adapter';
+import type { QueueDepthOptions, TaskNameOption } from '@tasklens/core/adapter';
 import type { ConsumeMessage, Options } from 'amqplib';
 
 /** What a publish is about, as the producer-side task name function sees it. */
@@ -25,8 +25,11 @@ export interface TaskConsumerOptions {
   expectedErrors?: ExpectedErrors;
 }
 
-/** Options of {@link instrumentChannel}. Every field is optional. */
-export interface AmqplibInstrumentationOptions extends TaskConsumerOptions {
+/**
+ * Options of {@link instrumentChannel}. Every field is optional. `queueDepth` and
+ * `queueDepthIntervalMs`: see the README's Queue depth.
+ */
+export interface AmqplibInstrumentationOptions extends TaskConsumerOptions, QueueDepthOptions {
   /**
    * `task.name` of the producer spans, or a function of the publish giving one. Default: the
    * destination (the exchange, or the queue for `sendToQueue` and the default exchange).
