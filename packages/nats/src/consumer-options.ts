@@ -1,5 +1,6 @@
 import { diag } from '@opentelemetry/api';
 import type { InfoableConsumer } from '@nats-io/jetstream';
+import { watchConsumer } from './queue-depth.js';
 import type { ProcessTaskOptions } from './types.js';
 
 /**
@@ -7,6 +8,8 @@ import type { ProcessTaskOptions } from './types.js';
  * `maxDeliver` from `max_deliver`, `settleTimeoutMs` from `ack_wait`, `ackPolicy` from
  * `ack_policy` (`explicit` stays explicit; `none` and `all` become `none`). `options` wins over
  * what the consumer says. Never rejects: when the info cannot be read, returns `options`.
+ * Also polls the consumer's depth from then on (`task.queue.waiting` and `.active`, labelled
+ * with `queue` or the stream), unless `queueDepth` is off: see the README's Queue depth.
  *
  * @example
  * const consumer = await js.consumers.get('ORDERS', 'billing');
@@ -17,7 +20,8 @@ export async function consumerTaskOptions(
   options: ProcessTaskOptions = {},
 ): Promise<ProcessTaskOptions> {
   try {
-    const { config } = await consumer.info(true);
+    const info = await consumer.info(true);
+    const { config } = info;
     const fromConsumer: ProcessTaskOptions = {
       ackPolicy: config.ack_policy === 'explicit' ? 'explicit' : 'none',
     };
@@ -27,7 +31,9 @@ export async function consumerTaskOptions(
     if (config.ack_wait !== undefined && config.ack_wait > 0) {
       fromConsumer.settleTimeoutMs = config.ack_wait / 1e6;
     }
-    return { ...fromConsumer, ...options };
+    const merged = { ...fromConsumer, ...options };
+    watchConsumer(consumer, info, merged);
+    return merged;
   } catch (error) {
     diag.warn('tasklens: could not read a JetStream consumer configuration', error);
     return options;

@@ -1,7 +1,7 @@
 import type { Attributes } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { ExpectedErrors, TaskContext, TraceMode } from '@tasklens/core';
-import type { TaskNameOption } from '@tasklens/core/adapter';
+import type { QueueDepthOptions, TaskNameOption } from '@tasklens/core/adapter';
 
 /**
  * Options of the producer side ({@link publishTask}, {@link instrumentJetStream}).
@@ -34,8 +34,11 @@ export interface PublishTaskOptions {
  */
 export type JetStreamAckPolicy = 'explicit' | 'none';
 
-/** Options of the consumer side ({@link processTask}); see {@link consumerTaskOptions}. */
-export interface ProcessTaskOptions {
+/**
+ * Options of the consumer side ({@link processTask}); see {@link consumerTaskOptions}, which
+ * reads `queueDepth` and `queueDepthIntervalMs` (README: Queue depth).
+ */
+export interface ProcessTaskOptions extends QueueDepthOptions {
   /** Task name (`task.name`), or a function of the message giving one. Default: its stream. */
   taskName?: TaskNameOption<JsMsg>;
   /** @deprecated The former name of `taskName`. */

@@ -1,0 +1,141 @@
+/*
+ * Queue depth gauges on the real NATS JetStream at 127.0.0.1:4222: a consumer's pending
+ * (waiting) and ack-pending (active) messages from one consumer info request per interval,
+ * registered by consumerTaskOptions; the on/off switch.
+ */
+import type { Consumer } from '@nats-io/jetstream';
+import { consumerTaskOptions, processTask } from '@tasklens/nats';
+import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { eventually, startInMemoryTelemetry } from '@tasklens/test-utils';
+import { useJetStreamBroker } from './support/jetstream-broker.js';
+
+const telemetry = startInMemoryTelemetry();
+const broker = useJetStreamBroker();
+const INTERVAL = { queueDepthIntervalMs: 100 };
+
+afterEach(() => unwatchQueueDepth());
+afterAll(() => telemetry.shutdown());
+
+type Gauge = 'waiting' | 'active' | 'delayed' | 'failed' | 'oldest_waiting_age' | 'consumers';
+
+async function depthOf(queue: string): Promise<Partial<Record<Gauge, number>>> {
+  const depth: Partial<Record<Gauge, number>> = {};
+  for (const gauge of [
+    'waiting',
+    'active',
+    'delayed',
+    'failed',
+    'oldest_waiting_age',
+    'consumers',
+  ] as const) {
+    for (const point of await telemetry.metricPoints(`task.queue.${gauge}`)) {
+      if (point.attributes['task.queue'] !== queue) continue;
+      expect(point.attributes).toEqual({ 'task.queue': queue, 'messaging.system': 'nats' });
+      depth[gauge] = point.value;
+    }
+  }
+  return depth;
+}
+
+function depthWhen(
+  queue: string,
+  what: string,
+  check: (depth: Partial<Record<Gauge, number>>) => boolean,
+): Promise<Partial<Record<Gauge, number>>> {
+  return eventually(what, async () => {
+    const depth = await depthOf(queue);
+    return check(depth) ? depth : undefined;
+  });
+}
+
+function pollCountOf(queue: string) {
+  return queueDepthPollCounts().filter((count) => count.queue === queue);
+}
+
+async function publish(subjects: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index++) {
+    await broker.js.publish(`${subjects}.job`, JSON.stringify({ index }));
+  }
+}
+
+describe('JetStream queue depth', () => {
+  it('reads the pending messages with no worker, the unacked ones, then 0 once drained', async () => {
+    const { stream, subjects } = await broker.newStream('depth');
+    await publish(subjects, 5);
+    const consumer = await broker.js.consumers.get(stream, 'worker');
+    const options = await consumerTaskOptions(consumer, INTERVAL);
+
+    const backlog = await depthWhen(stream, '5 waiting', (depth) => depth.waiting === 5);
+    expect(backlog).toEqual({ waiting: 5, active: 0 });
+
+    const held = await consumer.next({ expires: 5000 });
+    await depthWhen(stream, 'one unacked', (depth) => depth.waiting === 4 && depth.active === 1);
+    held?.ack();
+
+    const messages = await consumer.fetch({ max_messages: 4, expires: 5000 });
+    for await (const msg of messages) {
+      await processTask(msg, (message) => message.ack(), options);
+    }
+    const drained = await depthWhen(
+      stream,
+      'drained',
+      (depth) => depth.waiting === 0 && depth.active === 0,
+    );
+    expect(drained).toEqual({ waiting: 0, active: 0 });
+  });
+
+  it('labels the gauges with the queue option, one consumer info request per poll', async () => {
+    const { stream, subjects } = await broker.newStream('commands');
+    await publish(subjects, 2);
+    const consumer: Consumer = await broker.js.consumers.get(stream, 'worker');
+    let requests = 0;
+    const info = consumer.info.bind(consumer);
+    consumer.info = (cached?: boolean) => {
+      if (cached !== true) requests += 1;
+      return info(cached);
+    };
+    await consumerTaskOptions(consumer, { ...INTERVAL, queue: 'billing' });
+    // A second registration of the same queue adds no poller.
+    await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
+      ...INTERVAL,
+      queue: 'billing',
+    });
+    await depthWhen('billing', '2 waiting', (depth) => depth.waiting === 2);
+    await eventually('five polls', () =>
+      Promise.resolve((pollCountOf('billing')[0]?.polls ?? 0) >= 5 || undefined),
+    );
+    expect(pollCountOf('billing')).toHaveLength(1);
+    const [count] = pollCountOf('billing');
+    unwatchQueueDepth('nats', 'billing');
+    await eventually('a request per poll', () =>
+      Promise.resolve(requests === count?.polls || undefined),
+    );
+    console.info(`nats queue depth: ${count?.polls} polls, ${requests} consumer info requests`);
+    expect(pollCountOf(stream)).toEqual([]);
+  });
+
+  it('polls nothing with queueDepth off, or with TASKLENS_QUEUE_DEPTH=off', async () => {
+    const { stream } = await broker.newStream('off');
+    await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
+      queueDepth: false,
+    });
+    process.env.TASKLENS_QUEUE_DEPTH = 'off';
+    try {
+      await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), INTERVAL);
+    } finally {
+      delete process.env.TASKLENS_QUEUE_DEPTH;
+    }
+    expect(pollCountOf(stream)).toEqual([]);
+  });
+
+  it('counts the failed polls of a deleted consumer, throwing nothing', async () => {
+    const { stream } = await broker.newStream('deleted');
+    await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), INTERVAL);
+    await depthWhen(stream, '0 waiting', (depth) => depth.waiting === 0);
+    await broker.jsm.consumers.delete(stream, 'worker');
+    await eventually('failed polls', () =>
+      Promise.resolve((pollCountOf(stream)[0]?.failures ?? 0) >= 2 || undefined),
+    );
+  });
+});
