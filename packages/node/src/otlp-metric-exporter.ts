@@ -1,9 +1,14 @@
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
 import { JsonMetricsSerializer } from '@opentelemetry/otlp-transformer';
-import { AggregationTemporality } from '@opentelemetry/sdk-metrics';
-import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality,
+  InstrumentType,
+  PushMetricExporter,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
 import type { ExportFailureReport } from './export-failure-report.js';
+import { readerTemporality } from './gauge-temporality.js';
 import { InFlight } from './in-flight.js';
 import { withExemplars } from './otlp-exemplars.js';
 import { OTLP_JSON } from './otlp-http-post.js';
@@ -21,7 +26,7 @@ function dataPoints(metrics: ResourceMetrics): number {
 
 /**
  * Exports metrics as OTLP/HTTP JSON with cumulative temporality (Prometheus stores cumulative
- * series), serialized by the SDK's own OTLP serializer, with the exemplars of tasklens's task
+ * series; observable gauges excepted, see gauge-temporality.ts), serialized by the SDK's own OTLP serializer, with the exemplars of tasklens's task
  * histograms added (see otlp-exemplars.ts), and a zero point at the start of each new counter
  * and histogram series (see series-start-points.ts). A failed export is not
  * spooled while the process runs, since the next one carries the same running totals; the last
@@ -49,8 +54,8 @@ export class OtlpMetricExporter implements PushMetricExporter {
     );
   }
 
-  selectAggregationTemporality(): AggregationTemporality {
-    return AggregationTemporality.CUMULATIVE;
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return readerTemporality(instrumentType);
   }
 
   forceFlush(): Promise<void> {

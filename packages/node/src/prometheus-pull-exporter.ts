@@ -3,7 +3,14 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { ExporterConfig } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { DataPointType } from '@opentelemetry/sdk-metrics';
-import type { CollectionResult, MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type {
+  AggregationTemporality,
+  CollectionResult,
+  InstrumentType,
+  MetricData,
+  ResourceMetrics,
+} from '@opentelemetry/sdk-metrics';
+import { readerTemporality } from './gauge-temporality.js';
 import { prometheusMetricName, prometheusUnit } from './prometheus-names.js';
 import type { PrometheusMetricKind } from './prometheus-names.js';
 import { ATTR_SERVICE_INSTANCE_ID, ATTR_SERVICE_NAME, ATTR_SERVICE_NAMESPACE } from './semconv.js';
@@ -103,6 +110,11 @@ export class PrometheusPullExporter extends PrometheusExporter {
   /** `config` as PrometheusExporter takes it, but `withoutScopeInfo` is always on. */
   constructor(config: ExporterConfig = {}) {
     super({ ...config, withoutScopeInfo: true });
+  }
+
+  /** Cumulative, but delta for observable gauges: no stale gauge values (gauge-temporality.ts). */
+  override selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return readerTemporality(instrumentType);
   }
 
   override async collect(
