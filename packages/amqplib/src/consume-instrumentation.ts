@@ -1,6 +1,11 @@
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
-import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
+import {
+  LimitedWarning,
+  RedeliveryLedger,
+  resolveTaskName,
+  startTaskAttempt,
+} from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { ConsumeMessage } from 'amqplib';
 import { Delivery } from './delivery.js';
@@ -17,6 +22,15 @@ const startFailed = new LimitedWarning(
 );
 
 const consumerOptions = new WeakMap<MessageHandler, TaskConsumerOptions>();
+
+/** The deliveries of this process, to tell a redelivery after a lost attempt (see Delivery). */
+const ledger = new RedeliveryLedger();
+
+/** One delivery starting: its attempt, and the ledger entry its settlement closes. */
+interface StartedDelivery {
+  attempt: TaskAttempt;
+  ledgerKey: string | undefined;
+}
 
 /**
  * Gives one consumer its own tasklens options (task name, trace mode, expected errors): pass
@@ -38,8 +52,9 @@ function startAttempt(
   settings: InstrumentationSettings,
   queue: string,
   message: ConsumeMessage,
-): TaskAttempt {
-  const { id, attempt, carrier, attributes } = describeDelivery(message);
+  acknowledged: boolean,
+): StartedDelivery {
+  const { id, attempt, carrier, attributes, key, redelivered } = describeDelivery(message);
   const options: TaskAttemptOptions = {
     name: resolveTaskName(settings.taskName, queue, message, queue),
     queue,
@@ -51,10 +66,20 @@ function startAttempt(
     expectedErrors: settings.expectedErrors,
     attributes,
   };
+  // A redelivery whose earlier delivery neither runs here nor was handed back from here: the
+  // process that had it died (or lost its connection) before settling it. A message with no key
+  // (no id, no producer trace context) cannot be told apart and is never taken for lost.
+  const ledgerKey = acknowledged && key !== undefined ? `${queue}\n${key}` : undefined;
+  if (ledgerKey !== undefined && !ledger.start(ledgerKey) && redelivered) {
+    options.previousAttemptLost = { attempt: Math.max(1, attempt - 1), cause: 'redelivered' };
+  }
   // Deliveries run in the socket's async context, i.e. wherever the connection was opened:
   // no meaningful parent or link, so the attempt is placed from the carrier alone.
-  if (trace.getSpan(context.active()) === undefined) return startTaskAttempt(options);
-  return context.with(ROOT_CONTEXT, startTaskAttempt, undefined, options);
+  const started =
+    trace.getSpan(context.active()) === undefined
+      ? startTaskAttempt(options)
+      : context.with(ROOT_CONTEXT, startTaskAttempt, undefined, options);
+  return { attempt: started, ledgerKey };
 }
 
 /**
@@ -75,13 +100,14 @@ function instrumentedHandler(
     }
     let delivery: Delivery;
     try {
-      const attempt = startAttempt(settings, queue, message);
+      const { attempt, ledgerKey } = startAttempt(settings, queue, message, !noAck);
       delivery = new Delivery(
         message.fields.deliveryTag,
         queue,
         attempt,
         settings.settleTimeoutMs,
         noAck ? undefined : deliveries,
+        ledgerKey === undefined ? undefined : { ledger, key: ledgerKey },
       );
     } catch (error) {
       startFailed.report(error);

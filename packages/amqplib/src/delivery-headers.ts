@@ -71,10 +71,22 @@ function messageIdOf(properties: unknown): string | undefined {
   return nameOf(ownValue(properties, 'messageId'));
 }
 
+/**
+ * What tells one message from another across its deliveries: its message id, else the trace
+ * context an instrumented producer put in its headers (one send span per message).
+ */
+function messageKeyOf(id: string | undefined, headers: unknown): string | undefined {
+  return id ?? nameOf(ownValue(headers, 'traceparent'));
+}
+
 /** What a delivery says about itself, read defensively from its fields, properties and headers. */
 export interface DeliveryFacts {
   id: string | undefined;
   attempt: number;
+  /** The broker delivered the message before (AMQP's `redelivered`). */
+  redelivered: boolean;
+  /** The message across its deliveries (its id or its producer's trace context), when known. */
+  key: string | undefined;
   /** The headers, where the carrier travels. */
   carrier: unknown;
   /** Routing key, delivery tag and the latest dead-lettering. */
@@ -91,9 +103,13 @@ export function describeDelivery(message: ConsumeMessage): DeliveryFacts {
   };
   const deadLetter = deadLetterAttributes(headers);
   if (deadLetter !== undefined) Object.assign(attributes, deadLetter);
+  const id = messageIdOf(properties);
+  const redelivered = fields.redelivered === true;
   return {
-    id: messageIdOf(properties),
-    attempt: attemptOf(headers, fields.redelivered === true),
+    id,
+    attempt: attemptOf(headers, redelivered),
+    redelivered,
+    key: messageKeyOf(id, headers),
     carrier: headers,
     attributes,
   };

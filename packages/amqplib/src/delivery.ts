@@ -1,5 +1,5 @@
 import { SettledAttempt } from '@tasklens/core/adapter';
-import type { TaskAttempt } from '@tasklens/core/adapter';
+import type { SettledAttemptOptions, TaskAttempt } from '@tasklens/core/adapter';
 
 /**
  * One consumed message as a task attempt that ends on its settlement (see core's
@@ -10,7 +10,8 @@ import type { TaskAttempt } from '@tasklens/core/adapter';
 export class Delivery extends SettledAttempt {
   /**
    * `channel` is where the delivery awaits its settlement; none for a `noAck` consumer, whose
-   * attempt ends with the handler.
+   * attempt ends with the handler. `redelivery`: where its end is noted, so that the message's
+   * next delivery here is not taken for one after a lost attempt.
    */
   constructor(
     readonly tag: number,
@@ -18,8 +19,9 @@ export class Delivery extends SettledAttempt {
     attempt: TaskAttempt,
     settleTimeoutMs: number,
     private readonly channel: ChannelDeliveries | undefined,
+    redelivery?: SettledAttemptOptions['redelivery'],
   ) {
-    super(attempt, { settleTimeoutMs, settleAfterHandlerError: true });
+    super(attempt, { settleTimeoutMs, settleAfterHandlerError: true, redelivery });
     if (channel === undefined) return;
     channel.add(this);
     this.awaitSettlement();

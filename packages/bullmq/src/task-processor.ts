@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
-import type { ExpectedErrors, TraceMode } from '@tasklens/core';
+import type { ExpectedErrors, LostAttempt, TraceMode } from '@tasklens/core';
 import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { Job, Processor } from 'bullmq';
@@ -13,6 +13,11 @@ const traceModeThrew = new LimitedWarning('the traceMode option threw; the defau
 const startFailed = new LimitedWarning(
   'could not start a task attempt; the job ran uninstrumented',
 );
+
+/** Most stalled jobs whose stall count this process remembers (see lostAttemptBefore). */
+const MAX_STALLED_JOBS = 10_000;
+/** Per stalled job (queue and id): its stall count when an attempt of it last started here. */
+const stallsSeen = new Map<string, number>();
 
 type AnyProcessor = Processor<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type ProcessorJob<P extends AnyProcessor> = Parameters<P>[0];
@@ -79,6 +84,33 @@ function traceModeOf<J>(job: Job, option: TaskProcessorOptions<J & Job>['traceMo
   return job.repeatJobKey === undefined ? 'parent' : 'link';
 }
 
+/**
+ * The attempt before this one, when BullMQ's counters show it never ended: the job stalled (its
+ * lock expired, the worker that had it died or hung) and was started again. The job counts its
+ * starts (`attemptsStarted`), the starts that ended in a failure or a move (`attemptsMade`) and
+ * its stalls (`stalledCounter`); a start neither made nor moved since the stall is the lost one.
+ * When this process started the job before, a stall count grown since says it; otherwise a start
+ * not made. Jobs that never stalled cost one field read.
+ */
+function lostAttemptBefore(job: Job): LostAttempt | undefined {
+  const stalls = job.stalledCounter ?? 0;
+  if (!(stalls > 0)) return undefined;
+  const started = job.attemptsStarted ?? 0;
+  const key = `${job.queueName}\n${job.id}`;
+  const seen = stallsSeen.get(key);
+  stallsSeen.delete(key);
+  if (stallsSeen.size >= MAX_STALLED_JOBS) {
+    const oldest = stallsSeen.keys().next();
+    if (oldest.done !== true) stallsSeen.delete(oldest.value);
+  }
+  stallsSeen.set(key, stalls);
+  const lost = seen === undefined ? started - 1 > (job.attemptsMade ?? 0) : stalls > seen;
+  if (!lost || started < 2) return undefined;
+  // BullMQ keeps no time of the lost start: the earliest it can have been is when the job was due.
+  const dueAt = job.timestamp + (job.opts.delay ?? 0);
+  return { attempt: started - 1, cause: 'stalled', startedAt: dueAt };
+}
+
 function attemptOptionsOf<J>(
   job: Job,
   options: TaskProcessorOptions<J & Job>,
@@ -99,6 +131,8 @@ function attemptOptionsOf<J>(
     expectedErrors,
   };
   if (job.id !== undefined) attemptOptions.id = job.id;
+  const lost = lostAttemptBefore(job);
+  if (lost !== undefined) attemptOptions.previousAttemptLost = lost;
   // A delayed job (a scheduler's runs too) waits from when it became due. Retries and restarts
   // after a stall record no wait: BullMQ does not keep when they became due.
   if (firstStart && Number.isFinite(job.timestamp)) {

@@ -126,7 +126,7 @@ describe('taskProcessor', () => {
     ]);
   });
 
-  it('measures the next attempt of a job whose worker process died, as attempt 2', async () => {
+  it('records the attempt lost with its dead worker as lost (stalled), and measures attempt 2', async () => {
     const queueName = uniqueQueueName('stalled');
     const queue = instrumentQueue(openQueue(queueName));
     const child = spawn(process.execPath, [STALLING_WORKER, queueName], {
@@ -143,13 +143,13 @@ describe('taskProcessor', () => {
     child.kill('SIGKILL');
 
     startWorker(queueName, () => Promise.resolve('exported'), {}, { stalledInterval: 300 });
-    await waitUntil(() => processSpans(queueName).length === 1, 'the job to run again', 20_000);
+    await waitUntil(() => processSpans(queueName).length === 2, 'the job to run again', 20_000);
     await waitUntil(
       async () => (await queue.getJob(job.id!))?.finishedOn !== undefined,
       'the job to complete',
     );
 
-    const span = processSpans(queueName)[0];
+    const [lost, span] = processSpans(queueName);
     const done = await queue.getJob(job.id!);
     expect(done?.stalledCounter).toBe(1);
     expect(done?.returnvalue).toBe('exported');
@@ -160,7 +160,18 @@ describe('taskProcessor', () => {
     });
     // A restart is no new wait in the queue: BullMQ does not keep when it became due.
     expect(span.attributes['task.wait.duration']).toBeUndefined();
+    expect(lost.attributes).toMatchObject({
+      'task.attempt': 1,
+      'task.outcome': 'lost',
+      'error.type': 'stalled',
+      'task.lost.start_estimated': true,
+      'task.lost.end_estimated': true,
+      'messaging.message.id': job.id,
+    });
+    expect(lost.status.code).toBe(SpanStatusCode.ERROR);
+    expect(lost.parentSpanContext?.spanId).toBe(span.parentSpanContext?.spanId);
     expect(await pointsOf('task.duration', queueName)).toEqual([
+      expect.objectContaining({ count: 1 }),
       expect.objectContaining({ count: 1 }),
     ]);
   });

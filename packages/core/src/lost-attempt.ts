@@ -26,6 +26,12 @@ export interface LostAttemptPlacement {
   attributes: Attributes;
   parent: Context;
   links: Link[] | undefined;
+  /** When the task became due or was enqueued (ms since the epoch), when known. */
+  waitStartedAt: number | undefined;
+}
+
+function usable(timeMs: number | undefined): number | undefined {
+  return timeMs !== undefined && Number.isFinite(timeMs) ? timeMs : undefined;
 }
 
 /**
@@ -41,7 +47,9 @@ export function recordLostAttempt(
   series: TaskSeries,
   instruments: TaskInstruments | undefined,
 ): void {
-  const endedAt = Math.max(lost.endedAt, lost.startedAt);
+  const foundAt = Date.now();
+  const startedAt = usable(lost.startedAt) ?? usable(placement.waitStartedAt) ?? foundAt;
+  const endedAt = Math.max(usable(lost.endedAt) ?? foundAt, startedAt);
   const attributes: Attributes = {
     ...placement.attributes,
     [ATTR_TASK_ATTEMPT]: lost.attempt,
@@ -49,8 +57,12 @@ export function recordLostAttempt(
     [ATTR_ERROR_TYPE]: lost.cause,
     [ATTR_TASK_RETRYING]: true,
   };
-  if (lost.startEstimated) attributes[ATTR_TASK_LOST_START_ESTIMATED] = true;
-  if (lost.endEstimated) attributes[ATTR_TASK_LOST_END_ESTIMATED] = true;
+  if (lost.startExact !== true || usable(lost.startedAt) === undefined) {
+    attributes[ATTR_TASK_LOST_START_ESTIMATED] = true;
+  }
+  if (lost.endExact !== true || usable(lost.endedAt) === undefined) {
+    attributes[ATTR_TASK_LOST_END_ESTIMATED] = true;
+  }
   const span = currentTaskTracer().startSpan(
     placement.spanName,
     {
@@ -58,7 +70,7 @@ export function recordLostAttempt(
       attributes,
       // The SDK keeps the array it is given: the new attempt's span has its own.
       links: placement.links === undefined ? undefined : [...placement.links],
-      startTime: lost.startedAt,
+      startTime: startedAt,
     },
     placement.parent,
   );
@@ -73,6 +85,6 @@ export function recordLostAttempt(
     spanContext: span.spanContext(),
     timeMs: endedAt,
   };
-  instruments.recordDuration(series, 'lost', lost.cause, (endedAt - lost.startedAt) / 1000, source);
+  instruments.recordDuration(series, 'lost', lost.cause, (endedAt - startedAt) / 1000, source);
   instruments.retries.add(1, series.activeAttributes);
 }

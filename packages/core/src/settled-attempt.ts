@@ -3,6 +3,7 @@ import type { Attributes, Span } from '@opentelemetry/api';
 import { openAttempts } from './open-attempts.js';
 import type { ExpiringAttempt } from './open-attempts.js';
 import { isPromiseLike } from './promise-like.js';
+import type { RedeliveryLedger } from './redelivery-ledger.js';
 import { ATTR_TASK_REQUEUE, ATTR_TASK_SETTLEMENT } from './semconv.js';
 import type { TaskAttempt } from './task-attempt.js';
 import { asException, TaskTimeoutError } from './task-errors.js';
@@ -39,6 +40,12 @@ export interface SettledAttemptOptions {
    * JetStream does after its ack wait).
    */
   settleAfterHandlerError: boolean;
+  /**
+   * Where the adapter started this delivery of the message `key` (see
+   * {@link RedeliveryLedger.start}): its end is noted there, with whether the broker may deliver
+   * the message again.
+   */
+  redelivery?: { ledger: RedeliveryLedger; key: string };
 }
 
 /** Settle timeout when an adapter's option gives none: 5 minutes. */
@@ -96,6 +103,7 @@ export class SettledAttempt implements ExpiringAttempt {
   readonly settleTimeoutMs: number;
   private readonly lastDelivery: boolean;
   private readonly settleAfterHandlerError: boolean;
+  private readonly redelivery: SettledAttemptOptions['redelivery'];
   private awaiting = false;
   private handlerState = RUNNING;
   private handlerError: unknown;
@@ -109,6 +117,7 @@ export class SettledAttempt implements ExpiringAttempt {
     this.settleTimeoutMs = options.settleTimeoutMs;
     this.lastDelivery = options.lastDelivery === true;
     this.settleAfterHandlerError = options.settleAfterHandlerError;
+    this.redelivery = options.redelivery;
   }
 
   /** What the handler receives: the attempt number, the span, a signal aborted on timeout. */
@@ -178,7 +187,7 @@ export class SettledAttempt implements ExpiringAttempt {
     openAttempts.delete(this);
     this.recordHandlerError();
     this.attempt.cancel();
-    this.ended();
+    this.released(true);
   }
 
   /** Called by the sweeper once the deadline has passed (the attempt has left the open list). */
@@ -188,7 +197,7 @@ export class SettledAttempt implements ExpiringAttempt {
     this.recordHandlerError();
     this.attempt.timeOut(error, { willRetry: !this.lastDelivery });
     this.taskContext?.abort(error);
-    this.ended();
+    this.released(!this.lastDelivery);
   }
 
   /** Called once, when the handler has finished, before the attempt takes note of it. */
@@ -214,6 +223,12 @@ export class SettledAttempt implements ExpiringAttempt {
     if (this.settlement !== undefined || !this.awaiting || !this.settleAfterHandlerError) {
       this.finish();
     }
+  }
+
+  /** The attempt has ended: the ledger learns whether the message may come again. */
+  private released(mayComeBack: boolean): void {
+    this.redelivery?.ledger.end(this.redelivery.key, mayComeBack);
+    this.ended();
   }
 
   private recordHandlerError(): void {
@@ -246,6 +261,10 @@ export class SettledAttempt implements ExpiringAttempt {
         });
       }
     }
-    this.ended();
+    // Unsettled under explicit acknowledgement, or requeued, the broker delivers it again.
+    this.released(
+      !this.lastDelivery &&
+        (settlement === undefined ? this.awaiting : settlement.requeue === true),
+    );
   }
 }

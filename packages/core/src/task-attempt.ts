@@ -147,15 +147,16 @@ class RecordedTaskAttempt implements TaskAttempt, RecordSource {
     const attributes = spanAttributes(options, attempt);
     const spanName =
       options.spanName ?? (options.queue === undefined ? options.name : `process ${options.queue}`);
+    const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
     if (options.previousAttemptLost !== undefined) {
+      const { parent, links } = placement;
       recordLostAttempt(
         options.previousAttemptLost,
-        { spanName, attributes, parent: placement.parent, links: placement.links },
+        { spanName, attributes, parent, links, waitStartedAt },
         this.series,
         this.instruments,
       );
     }
-    const waitStartedAt = options.waitStartedAt ?? carried?.enqueuedAt;
     const waitSeconds =
       waitStartedAt === undefined || !Number.isFinite(waitStartedAt)
         ? undefined

@@ -16,21 +16,25 @@ export type LostAttemptCause = 'stalled' | 'redelivered' | 'ack_wait_expired';
 
 /**
  * An earlier attempt of a delivered task that never ended: its process died (or lost its
- * connection) while it ran. Times are milliseconds since the epoch, as well as the broker tells
- * them; an estimate is flagged on the span.
+ * connection) while it ran. Times are milliseconds since the epoch; brokers keep neither, so they
+ * are estimates unless said otherwise, flagged on the span (`task.lost.start_estimated`,
+ * `task.lost.end_estimated`).
  */
 export interface LostAttempt {
   /** The lost attempt's number, 1-based. */
   attempt: number;
   cause: LostAttemptCause;
-  /** When it started, or the earliest time it can have started. */
-  startedAt: number;
-  /** Whether `startedAt` is an estimate (the broker does not keep the start of a lost attempt). */
-  startEstimated: boolean;
-  /** When it ended, or the latest time it can have ended (the redelivery). */
-  endedAt: number;
-  /** Whether `endedAt` is an estimate. */
-  endEstimated: boolean;
+  /**
+   * When it started. Default: the earliest it can have: when the task became due or was
+   * enqueued (`waitStartedAt`, else the carrier's enqueue time), else when the loss was found.
+   */
+  startedAt?: number;
+  /** `startedAt` is the exact start, not a bound. Default false. */
+  startExact?: boolean;
+  /** When it ended. Default: the latest it can have: now, when the loss was found. */
+  endedAt?: number;
+  /** `endedAt` is the exact end, not a bound. Default false. */
+  endExact?: boolean;
 }
 
 /**

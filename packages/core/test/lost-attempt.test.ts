@@ -19,9 +19,8 @@ const lost: LostAttempt = {
   attempt: 1,
   cause: 'stalled',
   startedAt: STARTED,
-  startEstimated: true,
   endedAt: STARTED + 2_500,
-  endEstimated: false,
+  endExact: true,
 };
 
 function producerCarrier(): Promise<TaskCarrier> {
@@ -103,10 +102,34 @@ describe('a lost attempt', () => {
     startTaskAttempt({
       name: 'crop',
       attempt: 2,
-      previousAttemptLost: { ...lost, endedAt: STARTED - 1_000, endEstimated: true },
+      previousAttemptLost: { ...lost, endedAt: STARTED - 1_000, endExact: false },
     }).succeed();
     const lostSpan = telemetry.spans().find((span) => span.attributes['task.outcome'] === 'lost');
     expect(lostSpan?.attributes['task.lost.end_estimated']).toBe(true);
     expect(lostSpan?.duration).toEqual([0, 0]);
+  });
+
+  it('without times, starts when the task was enqueued and ends when the loss was found', async () => {
+    const carrier = await sendTask({ name: 'scale', queue: 'images' }, (send) => send.carrier);
+    const enqueuedAt = Number(carrier['tasklens-enqueued-at']);
+    const before = Date.now();
+    startTaskAttempt({
+      name: 'scale',
+      queue: 'images',
+      system: 'test',
+      attempt: 2,
+      carrier,
+      previousAttemptLost: { attempt: 1, cause: 'ack_wait_expired' },
+    }).succeed();
+    const lostSpan = telemetry.spans().find((span) => span.attributes['task.outcome'] === 'lost');
+    expect(lostSpan?.attributes).toMatchObject({
+      'error.type': 'ack_wait_expired',
+      'task.lost.start_estimated': true,
+      'task.lost.end_estimated': true,
+    });
+    const toMs = ([seconds, nanos]: [number, number]) => seconds * 1000 + nanos / 1e6;
+    if (lostSpan === undefined) return;
+    expect(toMs(lostSpan.startTime)).toBe(enqueuedAt);
+    expect(toMs(lostSpan.endTime)).toBeGreaterThanOrEqual(before);
   });
 });

@@ -1,6 +1,6 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { LimitedWarning, SettledAttempt } from '@tasklens/core/adapter';
-import type { Settlement, TaskAttempt } from '@tasklens/core/adapter';
+import type { SettledAttemptOptions, Settlement, TaskAttempt } from '@tasklens/core/adapter';
 import { JetStreamNakError, JetStreamTermError } from './settlement-errors.js';
 
 const ACK: Settlement = { verb: 'ack' };
@@ -46,6 +46,7 @@ export class Delivery extends SettledAttempt {
   /**
    * With `explicitAck` (JetStream's AckPolicy explicit), watches the message's settlement calls
    * and keeps the attempt open until it is settled; otherwise the attempt ends with the handler.
+   * `redelivery`: where its end is noted (see core's RedeliveryLedger).
    */
   constructor(
     attempt: TaskAttempt,
@@ -54,8 +55,9 @@ export class Delivery extends SettledAttempt {
     explicitAck: boolean,
     lastDelivery: boolean,
     settleTimeoutMs: number,
+    redelivery?: SettledAttemptOptions['redelivery'],
   ) {
-    super(attempt, { settleTimeoutMs, lastDelivery, settleAfterHandlerError: false });
+    super(attempt, { settleTimeoutMs, lastDelivery, settleAfterHandlerError: false, redelivery });
     if (explicitAck && this.watch()) this.awaitSettlement();
   }
 

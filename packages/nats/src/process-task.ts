@@ -10,16 +10,21 @@ import {
   LimitedWarning,
   NEVER_ABORTED,
   NON_RECORDING_SPAN,
+  RedeliveryLedger,
   resolveTaskName,
   settleTimeoutMsOf,
   startTaskAttempt,
 } from '@tasklens/core/adapter';
+import type { TaskAttemptOptions } from '@tasklens/core/adapter';
 import { autoSettle, Delivery } from './delivery.js';
 import { readIncomingHeaders } from './message-headers.js';
 import { MESSAGING_SYSTEM_NATS } from './semconv.js';
 import type { JetStreamTaskHandler, ProcessTaskOptions } from './types.js';
 
 const startFailed = new LimitedWarning('could not start a task for a NATS message');
+
+/** The deliveries of this process, to tell a redelivery after a lost attempt. */
+const ledger = new RedeliveryLedger();
 
 /**
  * The task context of a delivery run with no SDK registered: a span that records nothing, a
@@ -48,7 +53,8 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
     const deliveryCount = info.deliveryCount;
     const maxDeliver =
       options.maxDeliver !== undefined && options.maxDeliver > 0 ? options.maxDeliver : undefined;
-    const attempt = startTaskAttempt({
+    const explicitAck = options.ackPolicy !== 'none';
+    const attemptOptions: TaskAttemptOptions = {
       name: resolveTaskName(options.taskName ?? options.name, info.stream, msg, undefined),
       queue: options.queue ?? info.stream,
       destination: msg.subject,
@@ -66,14 +72,27 @@ function startDelivery(msg: JsMsg, options: ProcessTaskOptions): Delivery | unde
         options.attributes === undefined
           ? { [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer }
           : { ...options.attributes, [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: info.consumer },
-    });
+    };
+    // A redelivery whose earlier delivery neither runs here nor ended here: it was not
+    // acknowledged within the ack wait because the process that had it died (or lost its
+    // connection), so JetStream delivered it again.
+    const key = explicitAck
+      ? `${info.stream}\n${info.consumer}\n${info.streamSequence}`
+      : undefined;
+    if (key !== undefined && !ledger.start(key) && deliveryCount > 1) {
+      attemptOptions.previousAttemptLost = {
+        attempt: deliveryCount - 1,
+        cause: 'ack_wait_expired',
+      };
+    }
     return new Delivery(
-      attempt,
+      startTaskAttempt(attemptOptions),
       msg,
       options.autoAck === true,
-      options.ackPolicy !== 'none',
+      explicitAck,
       maxDeliver !== undefined && deliveryCount >= maxDeliver,
       settleTimeoutMsOf(options.settleTimeoutMs),
+      key === undefined ? undefined : { ledger, key },
     );
   } catch (error) {
     startFailed.report(error);
