@@ -14,9 +14,9 @@ const USAGE = `Usage: tasklens stats [--since DURATION] [--task NAME] [--prometh
                       [--json]
 
 Per task (service, task name, queue and messaging system), from Prometheus: runs, rate,
-failure % (failed or timed-out attempts over finished ones, cancelled ones left out), p50 and p95
-duration, p95 queue wait, p95 chain latency (first enqueue of its task chain to the end of its
-attempts), attempts in flight now and the age of the last success, over the window --since; and
+failure % (failed, timed-out or lost attempts over finished ones, cancelled ones left out), p50
+and p95 duration, p95 queue wait, p95 chain latency (first enqueue of its task chain to the end
+of its attempts), attempts in flight now and the age of the last success, over the window --since; and
 for the row's queue now: tasks waiting and the age of the oldest (the queue depth gauges; '-'
 where no process reports them, and a queue with waiting tasks but no attempts in the window gets
 a row of its own). The same numbers as the tasks page of \`tasklens ui\`; --json prints every
