@@ -17,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import amqp from 'amqplib';
 import { instrumentChannel } from '@tasklens/amqplib';
+import { baselineAdapter } from './support/baseline.js';
 import { registerBenchSdk } from './support/bench-sdk.js';
 import {
   BARE,
@@ -25,6 +26,7 @@ import {
   HAND_ROLLED,
   reportBrokerRounds,
 } from './support/broker-report.js';
+import { formatRatios } from './support/report.js';
 import { runRounds, startClock } from './support/rounds.js';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -79,11 +81,20 @@ const VARIANTS = {
   [TASKLENS]: { sdk: true, instrument: true, handRolled: false },
   [HAND_ROLLED]: { sdk: true, instrument: false, handRolled: true },
 };
+const baseline = await baselineAdapter('amqplib');
+if (baseline !== undefined) {
+  VARIANTS[baseline.name] = {
+    sdk: true,
+    instrument: true,
+    handRolled: false,
+    instrumentChannel: baseline.adapter.instrumentChannel,
+  };
+}
 
 /** The consume phase of one sample: messages/s and CPU µs per message. */
 async function consumeAll(connection, queue, variant) {
   const raw = await connection.createChannel();
-  const channel = variant.instrument ? instrumentChannel(raw) : raw;
+  const channel = variant.instrument ? (variant.instrumentChannel ?? instrumentChannel)(raw) : raw;
   await channel.prefetch(PREFETCH);
   let acked = 0;
   let done;
@@ -129,7 +140,7 @@ export async function main() {
   } finally {
     await connection.close();
   }
-  const { rates, cpus, targets } = reportBrokerRounds({
+  const { rates, cpus, targets, versus, cpuVersus } = reportBrokerRounds({
     broker: 'RabbitMQ',
     unit: 'msg',
     samples,
@@ -137,6 +148,12 @@ export async function main() {
     cpuTitle:
       'amqplib consumer: CPU of this process per message over the consume phase (same samples)',
   });
+  if (baseline !== undefined) {
+    console.log(
+      `\ntasklens vs ${baseline.name}: throughput ${formatRatios(versus(TASKLENS, baseline.name))}, ` +
+        `CPU/msg ${cpuVersus(TASKLENS, baseline.name)}`,
+    );
+  }
   return { rates, cpus, targets };
 }
 

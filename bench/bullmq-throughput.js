@@ -22,8 +22,9 @@ import { Queue, Worker } from 'bullmq';
 import { BullMQOtel } from 'bullmq-otel';
 import { instrumentQueue, taskProcessor } from '@tasklens/bullmq';
 import { attemptCostNs } from './attempt-cost.js';
+import { baselineAdapter } from './support/baseline.js';
 import { registerBenchSdk } from './support/bench-sdk.js';
-import { formatNumber, median, target } from './support/report.js';
+import { formatNumber, formatRatios, median, target } from './support/report.js';
 import {
   BARE,
   NO_SDK,
@@ -102,6 +103,15 @@ const VARIANTS = {
       }),
   },
 };
+
+const baseline = await baselineAdapter('bullmq');
+if (baseline !== undefined) {
+  VARIANTS[baseline.name] = {
+    sdk: true,
+    queue: (name) => baseline.adapter.instrumentQueue(new Queue(name, { connection })),
+    worker: (name) => new Worker(name, baseline.adapter.taskProcessor(noop), workerOptions),
+  };
+}
 
 async function fill(queue) {
   for (let start = 0; start < JOBS; start += BULK_SIZE) {
@@ -193,6 +203,12 @@ export async function main() {
       detail: `CPU/job ${cpuVersus(TASKLENS, PEER)} bullmq-otel's`,
     }),
   );
+  if (baseline !== undefined) {
+    console.log(
+      `tasklens vs ${baseline.name}: throughput ${formatRatios(versus(TASKLENS, baseline.name))}, ` +
+        `CPU/job ${cpuVersus(TASKLENS, baseline.name)}`,
+    );
+  }
   return { rates, cpus, attemptNs, targets };
 }
 

@@ -32,6 +32,7 @@ import { headers } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { startTaskAttempt } from '@tasklens/core/adapter';
 import { processTask } from '@tasklens/nats';
+import { baselineAdapter } from './support/baseline.js';
 import { registerBenchSdk } from './support/bench-sdk.js';
 import {
   BARE,
@@ -179,6 +180,13 @@ const variants = {
     handle: attemptAlone,
   },
 };
+const baseline = await baselineAdapter('nats');
+if (baseline !== undefined) {
+  variants[baseline.name] = {
+    sdk: true,
+    handle: (msg) => baseline.adapter.processTask(msg, (delivered) => delivered.ack()),
+  };
+}
 
 /** One sample: messages/s and CPU µs per message over the consume phase. */
 async function sample(nc, jsm, js, variant, index) {
@@ -256,6 +264,12 @@ export async function main() {
       `${cpuVersus(TASKLENS, ATTEMPT_ALONE)}; the attempt without the adapter vs the span with ` +
       `the same attributes (core's share): CPU/msg ${cpuVersus(ATTEMPT_ALONE, HAND_ROLLED_RICH)}`,
   );
+  if (baseline !== undefined) {
+    console.log(
+      `tasklens vs ${baseline.name}: throughput ${formatRatios(versus(TASKLENS, baseline.name))}, ` +
+        `CPU/msg ${cpuVersus(TASKLENS, baseline.name)}`,
+    );
+  }
   return { rates, cpus, targets };
 }
 
