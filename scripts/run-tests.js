@@ -7,9 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { runs, test } from './matrix.js';
 
-/** Passed, failed and skipped tests in a vitest JSON report; a file that failed to load fails. */
+/**
+ * Passed, failed and skipped tests in a vitest JSON report, and the names of the failed ones
+ * (file › test); a file that failed to load fails.
+ */
 function countResults(file) {
   const results = JSON.parse(readFileSync(file, 'utf8'));
+  const names = results.testResults.flatMap((entry) => {
+    const path = entry.name.replace(`${process.cwd()}/`, '');
+    const failed = entry.assertionResults.filter((one) => one.status === 'failed');
+    if (entry.status === 'failed' && failed.length === 0)
+      return [`${path} (did not load or set up)`];
+    return failed.map((one) => `${path} › ${one.fullName}`);
+  });
   // A file whose set-up failed (a broker or backend missing) fails with no failed test in it:
   // count it as a failure too, so the summary never reads "0 failed" for a red run.
   const brokenFiles = results.testResults.filter(
@@ -20,6 +30,7 @@ function countResults(file) {
     passed: results.numPassedTests,
     failed: results.numFailedTests + brokenFiles,
     skipped: results.numPendingTests + results.numTodoTests,
+    names,
   };
 }
 
@@ -57,11 +68,13 @@ for (const outcome of outcomes) {
     counts = countResults(outcome.file);
   } catch (error) {
     // No report at all (a build that failed): one failure, so the run never reads green.
-    counts = { passed: 0, failed: 1, skipped: 0 };
+    counts = { passed: 0, failed: 1, skipped: 0, names: [] };
     console.log(`${outcome.name}: vitest wrote no results (${error.message})`);
   }
   if (outcome.status !== 0 && counts.failed === 0) counts.failed = 1;
   console.log(`${outcome.name}: ${describe(counts)}`);
+  // Named here, at the end, where a CI log that keeps only its tail still shows them.
+  for (const name of counts.names) console.log(`  failed: ${name}`);
   total.passed += counts.passed;
   total.failed += counts.failed;
   total.skipped += counts.skipped;
