@@ -2,6 +2,7 @@ import { diag } from '@opentelemetry/api';
 import type { FlowJob, FlowProducer, JobNode } from 'bullmq';
 import { withCarrier } from './job-carrier.js';
 import { deferred, sendOptionsOf, setJobId, startDeferredSend } from './producer-span.js';
+import { watchFlowQueues } from './queue-depth.js';
 import type { ProducerOptions } from './types.js';
 
 type AnyFlowProducer = FlowProducer;
@@ -23,8 +24,9 @@ const instrumented = new WeakSet<object>();
  * Instruments a BullMQ `FlowProducer` instance: `add` and `addBulk` then create one PRODUCER span
  * per job of the flow (`send {queue}`), nested like the flow (each child's span is a child of its
  * parent job's span, the root job's span holds the whole flow), and carry each span's context in
- * its job. Every job's process span then joins the trace under its own send span. Returns the
- * same flow producer; instrumenting it twice changes nothing.
+ * its job. Every job's process span then joins the trace under its own send span. The queues
+ * the flows add jobs to are polled for their depth (`queueDepth`). Returns the same flow
+ * producer; instrumenting it twice changes nothing.
  *
  * @example
  * const flows = instrumentFlowProducer(new FlowProducer({ connection }));
@@ -41,6 +43,7 @@ export function instrumentFlowProducer<F extends AnyFlowProducer>(
   try {
     const add: AddFlow = flowProducer.add.bind(flowProducer);
     flowProducer.add = async (flow, opts) => {
+      watchFlowQueues(flowProducer, flow, options);
       const added = deferred<JobNode>();
       const prepared = (await sendNode(flow, options, added.promise)) as FlowJob;
       const result = add(prepared, opts);
@@ -50,6 +53,7 @@ export function instrumentFlowProducer<F extends AnyFlowProducer>(
     const addBulk: AddFlows = flowProducer.addBulk.bind(flowProducer);
     flowProducer.addBulk = async (flows) => {
       if (!Array.isArray(flows)) return addBulk(flows);
+      for (const flow of flows) watchFlowQueues(flowProducer, flow, options);
       const added = deferred<JobNode[]>();
       const prepared = await Promise.all(
         flows.map((flow, index) =>

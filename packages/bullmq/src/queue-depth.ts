@@ -4,6 +4,7 @@ import { MESSAGING_SYSTEM_BULLMQ } from './semconv.js';
 
 /** What a poll uses of the backend of a BullMQ `Queue` or `Worker` (Redis or another store). */
 interface QueueBackend {
+  forQueue?(queueName: string, prefix?: string): QueueBackend;
   getCounts(types: string[]): Promise<number[]>;
   getJobs(
     types: string[],
@@ -105,5 +106,66 @@ export function watchJobQueue(job: { queueName: string }, options: QueueDepthOpt
   const worker = (job as { queue?: unknown }).queue;
   if (enabled && isQueueSource(worker) && worker.name === job.queueName) {
     watchQueueDepth(MESSAGING_SYSTEM_BULLMQ, job.queueName, () => readerOf(worker), options);
+  }
+}
+
+/** A node of a flow as given to `FlowProducer.add`, as far as it names queues. */
+interface FlowQueues {
+  queueName?: unknown;
+  prefix?: unknown;
+  children?: unknown;
+}
+
+/** The most flow nodes read for their queue names per `add`. */
+const MAX_FLOW_NODES = 1000;
+
+/**
+ * Polls the depth of every queue a flow given to an instrumented `FlowProducer` adds jobs to,
+ * through the flow producer's connection (its backend bound to each queue, as BullMQ itself does
+ * to add the jobs).
+ */
+export function watchFlowQueues(
+  flowProducer: unknown,
+  flow: unknown,
+  options: QueueDepthOptions,
+): void {
+  if (
+    typeof flowProducer !== 'object' ||
+    flowProducer === null ||
+    typeof (flowProducer as { getBackend?: unknown }).getBackend !== 'function'
+  ) {
+    return;
+  }
+  const producer = flowProducer as Omit<QueueSource, 'name'>;
+  const pending: unknown[] = [flow];
+  for (let read = 0; pending.length > 0 && read < MAX_FLOW_NODES; read++) {
+    const node = pending.pop() as FlowQueues | undefined;
+    if (typeof node !== 'object' || node === null) continue;
+    if (Array.isArray(node.children)) pending.push(...(node.children as unknown[]));
+    const queueName = node.queueName;
+    if (typeof queueName !== 'string' || isQueueDepthWatched(MESSAGING_SYSTEM_BULLMQ, queueName)) {
+      continue;
+    }
+    const prefix = typeof node.prefix === 'string' ? node.prefix : undefined;
+    let backend: QueueBackend | undefined;
+    const source: QueueSource = {
+      name: queueName,
+      get closing() {
+        return producer.closing;
+      },
+      get closed() {
+        return producer.closed;
+      },
+      getBackend() {
+        if (backend !== undefined) return backend;
+        const flowBackend = producer.getBackend();
+        if (flowBackend.forQueue === undefined) {
+          throw new Error('this BullMQ version has no backend per queue');
+        }
+        backend = flowBackend.forQueue(queueName, prefix);
+        return backend;
+      },
+    };
+    watchQueueDepth(MESSAGING_SYSTEM_BULLMQ, queueName, () => readerOf(source), options);
   }
 }

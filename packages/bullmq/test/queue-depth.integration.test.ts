@@ -4,11 +4,12 @@
  * side; two Redis commands per poll, one poll per queue per interval; the on/off switch.
  */
 import { Redis } from 'ioredis';
-import { instrumentQueue } from '@tasklens/bullmq';
+import { FlowProducer } from 'bullmq';
+import { instrumentFlowProducer, instrumentQueue } from '@tasklens/bullmq';
 import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, requireRedis, startInMemoryTelemetry } from '@tasklens/test-utils';
-import { cleanUp, openQueue, startWorker } from './support/harness.js';
+import { cleanUp, onCleanup, openQueue, startWorker } from './support/harness.js';
 import { connection, uniqueQueueName, waitUntil } from './support/queues.js';
 
 const telemetry = startInMemoryTelemetry();
@@ -109,6 +110,26 @@ describe('BullMQ queue depth', () => {
     await depthWhen(queueName, '4 waiting', (depth) => depth.waiting === 4);
     await worker.resume();
     await depthWhen(queueName, 'drained', (depth) => depth.waiting === 0 && depth.active === 0);
+  });
+
+  it('polls every queue an instrumented flow producer adds jobs to', async () => {
+    const parentQueue = uniqueQueueName('flow-parent');
+    const childQueue = uniqueQueueName('flow-child');
+    const flows = instrumentFlowProducer(new FlowProducer({ connection }), INTERVAL);
+    openQueue(parentQueue);
+    openQueue(childQueue);
+    onCleanup(() => flows.close());
+    await flows.add({
+      name: 'render',
+      queueName: parentQueue,
+      children: [
+        { name: 'transcode', queueName: childQueue },
+        { name: 'thumbnail', queueName: childQueue },
+      ],
+    });
+    await depthWhen(childQueue, '2 waiting', (depth) => depth.waiting === 2);
+    // The parent waits for its children, not for a worker.
+    await depthWhen(parentQueue, 'read', (depth) => depth.waiting === 0 && depth.active === 0);
   });
 
   it('costs two Redis commands per poll, one poll per queue per interval', async () => {
