@@ -38,6 +38,11 @@ describe('the rules rewritten for the metrics store', () => {
     expect(result.status, result.output).toBe(0);
   });
 
+  it('pass the queue-alert promtool tests of the shipped rules', () => {
+    const result = runTool(PROMTOOL, ['test', 'rules', join(tree, 'tests/queue-alerts.yml')]);
+    expect(result.status, result.output).toBe(0);
+  });
+
   it('pass the task-alert tests but for TaskStuck on a series first seen with a count', () => {
     // The rewrite counts a series that first appears inside the window from zero, as Prometheus
     // does with the zero sample it adds at an OTLP point's start time; promtool's input series
