@@ -8,8 +8,9 @@ import type { ProcessTaskOptions } from './types.js';
  * `maxDeliver` from `max_deliver`, `settleTimeoutMs` from `ack_wait`, `ackPolicy` from
  * `ack_policy` (`explicit` stays explicit; `none` and `all` become `none`). `options` wins over
  * what the consumer says. Never rejects: when the info cannot be read, returns `options`.
- * Also polls the consumer's depth from then on (`task.queue.waiting` and `.active`, labelled
- * with `queue` or the stream), unless `queueDepth` is off: see the README's Queue depth.
+ * Also polls the consumer's depth from then on (`task.queue.waiting`, `.active` and
+ * `.oldest_waiting_age`, labelled with `queue` or the stream), unless `queueDepth` is off: see
+ * the README's Queue depth.
  *
  * @example
  * const consumer = await js.consumers.get('ORDERS', 'billing');

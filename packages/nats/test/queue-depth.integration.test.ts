@@ -3,7 +3,6 @@
  * (waiting) and ack-pending (active) messages from one consumer info request per interval,
  * registered by consumerTaskOptions; the on/off switch.
  */
-import type { Consumer } from '@nats-io/jetstream';
 import { consumerTaskOptions, processTask } from '@tasklens/nats';
 import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -67,11 +66,20 @@ describe('JetStream queue depth', () => {
     const options = await consumerTaskOptions(consumer, INTERVAL);
 
     const backlog = await depthWhen(stream, '5 waiting', (depth) => depth.waiting === 5);
-    expect(backlog).toEqual({ waiting: 5, active: 0 });
+    expect(backlog).toMatchObject({ waiting: 5, active: 0 });
+    expect(Object.keys(backlog).sort()).toEqual(['active', 'oldest_waiting_age', 'waiting']);
+    const firstAge = backlog.oldest_waiting_age ?? 0;
+    expect(firstAge).toBeGreaterThan(0);
+    await depthWhen(
+      stream,
+      'an older oldest message',
+      (depth) => (depth.oldest_waiting_age ?? 0) > firstAge,
+    );
 
     const held = await consumer.next({ expires: 5000 });
     await depthWhen(stream, 'one unacked', (depth) => depth.waiting === 4 && depth.active === 1);
     held?.ack();
+    // The age is now that of the second message: the first one after the last delivered.
 
     const messages = await consumer.fetch({ max_messages: 4, expires: 5000 });
     for await (const msg of messages) {
@@ -82,37 +90,55 @@ describe('JetStream queue depth', () => {
       'drained',
       (depth) => depth.waiting === 0 && depth.active === 0,
     );
-    expect(drained).toEqual({ waiting: 0, active: 0 });
+    expect(drained).toEqual({ waiting: 0, active: 0, oldest_waiting_age: 0 });
   });
 
-  it('labels the gauges with the queue option, one consumer info request per poll', async () => {
+  it('labels the gauges with the queue option; two requests per poll while messages wait', async () => {
     const { stream, subjects } = await broker.newStream('commands');
     await publish(subjects, 2);
-    const consumer: Consumer = await broker.js.consumers.get(stream, 'worker');
-    let requests = 0;
-    const info = consumer.info.bind(consumer);
-    consumer.info = (cached?: boolean) => {
-      if (cached !== true) requests += 1;
-      return info(cached);
+    const requests: string[] = [];
+    const request = broker.nc.request.bind(broker.nc);
+    broker.nc.request = (subject, ...rest) => {
+      if (subject.includes(stream)) requests.push(subject);
+      return request(subject, ...rest);
     };
-    await consumerTaskOptions(consumer, { ...INTERVAL, queue: 'billing' });
-    // A second registration of the same queue adds no poller.
-    await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
-      ...INTERVAL,
-      queue: 'billing',
-    });
-    await depthWhen('billing', '2 waiting', (depth) => depth.waiting === 2);
-    await eventually('five polls', () =>
-      Promise.resolve((pollCountOf('billing')[0]?.polls ?? 0) >= 5 || undefined),
-    );
-    expect(pollCountOf('billing')).toHaveLength(1);
-    const [count] = pollCountOf('billing');
-    unwatchQueueDepth('nats', 'billing');
-    await eventually('a request per poll', () =>
-      Promise.resolve(requests === count?.polls || undefined),
-    );
-    console.info(`nats queue depth: ${count?.polls} polls, ${requests} consumer info requests`);
-    expect(pollCountOf(stream)).toEqual([]);
+    try {
+      await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
+        ...INTERVAL,
+        queue: 'billing',
+      });
+      // A second registration of the same queue adds no poller.
+      await consumerTaskOptions(await broker.js.consumers.get(stream, 'worker'), {
+        ...INTERVAL,
+        queue: 'billing',
+      });
+      await depthWhen('billing', '2 waiting', (depth) => depth.waiting === 2);
+      await eventually('five polls', () =>
+        Promise.resolve((pollCountOf('billing')[0]?.polls ?? 0) >= 5 || undefined),
+      );
+      expect(pollCountOf('billing')).toHaveLength(1);
+      const [count] = pollCountOf('billing');
+      unwatchQueueDepth('nats', 'billing');
+      const polls = count?.polls ?? 0;
+      const pollRequests = () =>
+        requests.filter(
+          (subject) =>
+            subject.startsWith('$JS.API.STREAM.MSG.GET.') ||
+            (subject.startsWith('$JS.API.CONSUMER.INFO.') && subject.endsWith('.worker')),
+        );
+      // consumerTaskOptions' own two info requests (consumers.get) are not polls.
+      await eventually('two requests per poll', () =>
+        Promise.resolve(pollRequests().length === 2 * polls + 2 || undefined),
+      );
+      const kinds = new Set(
+        pollRequests().map((subject) => subject.split('.').slice(0, 4).join('.')),
+      );
+      expect(kinds).toEqual(new Set(['$JS.API.CONSUMER.INFO', '$JS.API.STREAM.MSG']));
+      console.info(`nats queue depth: ${polls} polls, ${pollRequests().length - 2} requests`);
+      expect(pollCountOf(stream)).toEqual([]);
+    } finally {
+      broker.nc.request = request;
+    }
   });
 
   it('polls nothing with queueDepth off, or with TASKLENS_QUEUE_DEPTH=off', async () => {
