@@ -69,7 +69,7 @@ export const TASK_METRICS = {
   },
   /** Tasks kept as failed (BullMQ failed). */
   queueFailed: { name: 'task.queue.failed', unit: '{task}', prometheusName: 'task_queue_failed' },
-  /** Age of the oldest waiting task, where the broker tells it (BullMQ). */
+  /** Age of the oldest waiting task, where the broker tells it (BullMQ, JetStream). */
   queueOldestWaitingAge: {
     name: 'task.queue.oldest_waiting_age',
     unit: 's',
