@@ -1,4 +1,12 @@
-import { createNoopMeter, diag, metrics, ValueType } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  createNoopMeter,
+  diag,
+  metrics,
+  ROOT_CONTEXT,
+  ValueType,
+} from '@opentelemetry/api';
 import type { MeterProvider, ObservableResult } from '@opentelemetry/api';
 import { LimitedWarning } from './limited-warning.js';
 import { TASK_METRICS } from './metric-names.js';
@@ -180,6 +188,14 @@ interface Reading {
   readAt: number;
 }
 
+/**
+ * The context key of @opentelemetry/core's `suppressTracing` (a `Symbol.for` of this
+ * description, so the same key without depending on an SDK package): the polls' broker commands
+ * make no spans in a client instrumentation (ioredis, amqplib), as our own export makes none.
+ */
+const SUPPRESS_TRACING_KEY = createContextKey('OpenTelemetry SDK Context Key SUPPRESS_TRACING');
+const UNTRACED = ROOT_CONTEXT.setValue(SUPPRESS_TRACING_KEY, true);
+
 const pollFailed = new LimitedWarning(
   'could not read the depth of a queue; its gauges are left out until a poll succeeds',
 );
@@ -247,7 +263,8 @@ class WatchedQueue {
     this.polling = true;
     let reading: Promise<QueueDepth>;
     try {
-      reading = this.reader.read();
+      const reader = this.reader;
+      reading = context.with(UNTRACED, () => reader.read());
     } catch (error) {
       reading = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }

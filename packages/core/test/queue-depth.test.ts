@@ -2,7 +2,8 @@
  * The queue depth poller: settings from options and variables, gauges with only queue and
  * system, zeros reported, failed polls reported as no points, nothing polled without an SDK.
  */
-import { diag } from '@opentelemetry/api';
+import { context, diag } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TASK_METRICS } from '@tasklens/core';
 import {
@@ -94,6 +95,7 @@ describe('watchQueueDepth with an SDK', () => {
     try {
       const queue = uniqueQueue('fields');
       let reads = 0;
+      let untraced = 0;
       const depth: QueueDepth = {
         waiting: 0,
         active: 2,
@@ -108,6 +110,7 @@ describe('watchQueueDepth with an SDK', () => {
         () => ({
           read: () => {
             reads += 1;
+            if (isTracingSuppressed(context.active())) untraced += 1;
             return Promise.resolve(depth);
           },
         }),
@@ -119,6 +122,8 @@ describe('watchQueueDepth with an SDK', () => {
       });
       await eventually('a poll', () => Promise.resolve(pollsOf(queue) >= 3 ? true : undefined));
       expect(reads).toBe(pollsOf(queue));
+      // The polls' broker commands make no spans.
+      expect(untraced).toBe(reads);
       const labels = { 'task.queue': queue, 'messaging.system': 'test' };
       const values: Record<string, number[]> = {};
       for (const [key, metric] of Object.entries(TASK_METRICS)) {
