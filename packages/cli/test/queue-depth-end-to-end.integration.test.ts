@@ -136,16 +136,21 @@ async function single(expression: string): Promise<number | undefined> {
   return samples.length === 1 ? samples[0]?.value : undefined;
 }
 
-/** The rows `tasklens stats --json` prints for this queue, from the built CLI. */
-async function statsRows(queue: string, system: string): Promise<TaskRow[]> {
+/** What the built CLI's `tasklens stats` prints, with `extra` arguments. */
+async function stats(...extra: string[]): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [
     CLI,
     'stats',
-    '--json',
     '--prometheus-url',
     stack.endpoints.prometheus,
+    ...extra,
   ]);
-  return (JSON.parse(stdout) as TaskRow[]).filter(
+  return stdout;
+}
+
+/** The rows `tasklens stats --json` prints for this queue. */
+async function statsRows(queue: string, system: string): Promise<TaskRow[]> {
+  return (JSON.parse(await stats('--json')) as TaskRow[]).filter(
     (row) => row.queue === queue && row.system === system,
   );
 }
@@ -233,6 +238,10 @@ describe.each(BROKERS)('queue depth of $name: gauges → Prometheus → TaskQueu
     const rows = await statsRows(queue, broker.system);
     expect(rows).toMatchObject([{ service: '', task: '', runs: null, waiting: JOBS }]);
     if (!broker.reportsAge) expect(rows[0]?.oldestWaitingAgeSeconds).toBeNull();
+    const table = (await stats()).split('\n');
+    expect(table[0]).toMatch(/ WAITING +OLDEST WAITING$/);
+    // The queue's line ends with its waiting tasks and the oldest one's age ('-' if none).
+    expect(table.find((line) => line.includes(queue))).toMatch(new RegExp(` ${JOBS} +\\S+$`));
 
     const { alert, receivedAt } = await webhook.awaitAlert(
       'TaskQueueBacklog',
