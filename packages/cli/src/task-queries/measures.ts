@@ -272,8 +272,8 @@ export function lastSuccessAge(scope: QueryScope): string {
 /**
  * The queue depth gauges (Prometheus names): what a broker holds for one queue now, polled by every
  * process that instruments the queue and labelled task_queue and messaging_system (plus the
- * reporting process's job and instance). Not every broker has every state: BullMQ reports all,
- * RabbitMQ waiting and consumers, JetStream waiting and active.
+ * reporting process's job and instance). Not every broker has every state: BullMQ reports all but
+ * consumers, RabbitMQ waiting and consumers, JetStream waiting, active and the oldest's age.
  */
 export const QUEUE_DEPTH_METRICS = {
   waiting: TASK_METRICS.queueWaiting.prometheusName,
@@ -311,8 +311,8 @@ export function queueDepth(state: QueueState, scope: QueryScope): string {
 }
 
 /**
- * Seconds the oldest waiting task of each queue has waited (BullMQ; 0 while none waits), the
- * largest reading of the processes that poll it.
+ * Seconds the oldest waiting task of each queue has waited (BullMQ, JetStream; 0 while none
+ * waits), the largest reading of the processes that poll it.
  */
 export function oldestWaitingAge(scope: QueryScope): string {
   return queueGauge(QUEUE_DEPTH_METRICS.oldestWaitingAge, scope);
