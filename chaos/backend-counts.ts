@@ -62,8 +62,16 @@ export async function findWorkerSpans(
   return traces.length;
 }
 
+/**
+ * The attempts the workers ran and ended themselves: the lost ones, which the attempt after a
+ * worker's death records for it, are counted apart ({@link RunCounters.lostAttempts}).
+ */
 function attemptsSelector(queue: string): string {
-  return `task_duration_seconds_count{job="${WORKER_SERVICE}",task_queue="${queue}"}`;
+  return `task_duration_seconds_count{job="${WORKER_SERVICE}",task_queue="${queue}",task_outcome!="lost"}`;
+}
+
+function lostSelector(queue: string): string {
+  return `task_duration_seconds_count{job="${WORKER_SERVICE}",task_queue="${queue}",task_outcome="lost"}`;
 }
 
 /** Reads counters from Prometheus over the whole run, robust to gaps and to stale series. */
@@ -101,6 +109,11 @@ export class RunCounters {
   /** Attempts the chaos workers recorded in `task.duration`, per `service.instance.id`. */
   attemptsByInstance(queue: string): Promise<Map<string, number>> {
     return this.totalBy(attemptsSelector(queue), 'instance');
+  }
+
+  /** Attempts on `queue` that died with their worker, as the next attempts recorded them. */
+  async lostAttempts(queue: string): Promise<number> {
+    return (await this.total(lostSelector(queue))) ?? 0;
   }
 
   /** The worker's attempts on `queue`, as in {@link attemptsByInstance}, summed. */

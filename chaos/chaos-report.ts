@@ -61,8 +61,14 @@ export function phaseTable(phases: PhaseResult[]): string[] {
 
 /** What happened to the attempts running in the worker when it was killed. */
 export function workerKillLines(phases: PhaseResult[]): string[] {
-  return phases.flatMap((phase) =>
-    phase.lostWithWorker.map((lost) => {
+  return phases.flatMap((phase) => [
+    ...(phase.lostCounted.expected > 0
+      ? [
+          `${phase.name}: ${count(phase.lostCounted)} attempts that died with the worker counted ` +
+            'in Prometheus with outcome lost',
+        ]
+      : []),
+    ...phase.lostWithWorker.map((lost) => {
       const next =
         lost.next === undefined
           ? 'no next attempt was found in the records'
@@ -70,11 +76,11 @@ export function workerKillLines(phases: PhaseResult[]): string[] {
             `${lost.next.inJaeger ? 'found' : 'NOT found'} in Jaeger`;
       return (
         `job ${lost.job} attempt ${lost.attempt} (trace ${lost.trace}) was running in pid ${lost.pid} ` +
-        `when it was killed: its span never ended and its duration was never recorded, so Jaeger ` +
-        `and Prometheus cannot have it; BullMQ found the job stalled and ${next}`
+        `when it was killed: its own span never ended; BullMQ found the job stalled, the next ` +
+        `attempt recorded it with outcome lost, and ${next}`
       );
     }),
-  );
+  ]);
 }
 
 /** `VERDICT: nothing lost` or `VERDICT: LOST …` naming each phase's losses. */
@@ -89,6 +95,9 @@ export function verdictLine(result: ChaosResult): string {
         : '',
       phase.attempts.expected - phase.attempts.found > 0
         ? `${phase.attempts.expected - phase.attempts.found} attempts in Prometheus`
+        : '',
+      phase.lostCounted.expected - phase.lostCounted.found > 0
+        ? `${phase.lostCounted.expected - phase.lostCounted.found} lost attempts not counted`
         : '',
       phase.spoolMaxBytes > SPOOL_CAP_BYTES
         ? `the spool reached ${(phase.spoolMaxBytes / MIB).toFixed(1)} MiB, above its ${SPOOL_CAP_BYTES / MIB} MiB cap`

@@ -38,6 +38,11 @@ export interface PhaseResult {
   unexportedAtKill: { spans: number; attempts: number };
   /** Attempts that were running when the worker was killed (worker phase only). */
   lostWithWorker: LostAttempt[];
+  /**
+   * Those attempts (expected: the killed worker's records) and the attempts Prometheus counts
+   * with outcome `lost`, which the job's next attempt records for the one that died.
+   */
+  lostCounted: Count;
   /** The spool counters' increase during the phase; undefined while the spool metric is absent. */
   spool: { spooled?: number; replayed?: number; dropped?: number };
   /** Worker RSS before the outage and during it (until the phase's traffic stops). */
@@ -86,6 +91,7 @@ export function phaseLost(phase: PhaseResult): boolean {
     phase.spoolMaxBytes > SPOOL_CAP_BYTES ||
     phase.tasks.found < phase.tasks.expected ||
     phase.traces.found < phase.traces.expected ||
-    phase.attempts.found < phase.attempts.expected
+    phase.attempts.found < phase.attempts.expected ||
+    phase.lostCounted.found < phase.lostCounted.expected
   );
 }

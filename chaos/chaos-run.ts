@@ -82,6 +82,7 @@ class ChaosRun {
   private workerCount = 0;
   private readonly instanceOfPid = new Map<number, string>();
   private previousAttempts: Count = { expected: 0, found: 0 };
+  private previousLost = 0;
   private previousSpool: PhaseResult['spool'] = {};
   /** Ended attempts of the jobs whose trace was complete at their phase's end. */
   private readonly completeTraces = new Map<string, AttemptRecord[]>();
@@ -303,6 +304,7 @@ class ChaosRun {
 
     let unexported = { spans: new Set<string>(), attempts: 0 };
     let attemptsFound = 0;
+    let lostFound = 0;
     const lastPass = { traces: 0, ms: 0 };
     const complete = async (): Promise<boolean> => {
       const passStarted = Date.now();
@@ -315,10 +317,15 @@ class ChaosRun {
       unexported = await this.unexportedAtKill(endedInRun, killedPid);
       const byInstance = await this.counters.attemptsByInstance(this.queue);
       attemptsFound = [...byInstance.values()].reduce((sum, value) => sum + value, 0);
+      lostFound = (await this.counters.lostAttempts(this.queue)) - this.previousLost;
       const spansMissing = ended.filter(
         (attempt) => !this.foundSpans.has(attempt.span) && !unexported.spans.has(attempt.span),
       ).length;
-      return spansMissing === 0 && attemptsFound + unexported.attempts >= endedInRun.length;
+      return (
+        spansMissing === 0 &&
+        attemptsFound + unexported.attempts >= endedInRun.length &&
+        lostFound >= lost.length
+      );
     };
     this.log(`[${phase.name}] waiting up to ${this.options.telemetryWaitMs} ms for the telemetry`);
     await eventually(
@@ -356,10 +363,12 @@ class ChaosRun {
       },
       unexportedAtKill: { spans: unexported.spans.size, attempts: unexported.attempts },
       lostWithWorker: lost.map((attempt) => this.explainLost(attempt, attempts)),
+      lostCounted: { expected: lost.length, found: lostFound },
       spool,
       missingTraces: missingTraces.slice(0, 5),
     };
     this.previousAttempts = { expected: expectedAttempts, found: attemptsFound };
+    this.previousLost += lostFound;
     return result;
   }
 

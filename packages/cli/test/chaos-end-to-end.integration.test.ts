@@ -3,7 +3,8 @@
  * process at a steady rate on BullMQ through the real native stack while the collector, Jaeger
  * and Prometheus are each killed -9 and restarted, then the worker itself is killed -9 mid-job.
  * Every task's trace must be in Jaeger and every attempt counted in Prometheus, phase by phase;
- * the attempt that died with the worker must be explained and the job's next attempt found.
+ * the attempt that died with the worker must be counted with outcome lost, explained, and the
+ * job's next attempt found.
  */
 import { describe, expect, it } from 'vitest';
 import { chaosOptionsFrom, SHORT_FORM } from '../../../chaos/chaos-options.js';
@@ -42,6 +43,8 @@ describe('chaos: kill -9 of the collector, Jaeger, Prometheus and the worker (sh
     expect(result.history.attemptTotals.found).toBe(result.history.attemptTotals.expected);
     const worker = result.phases.find((phase) => phase.name === 'worker');
     expect(worker?.lostWithWorker.length).toBeGreaterThan(0);
+    // Each attempt that died with the worker is recorded by the job's next one, outcome lost.
+    expect(worker?.lostCounted.found).toBe(worker?.lostCounted.expected);
     for (const lost of worker?.lostWithWorker ?? []) {
       expect(lost.next, `the next attempt of job ${lost.job}`).toMatchObject({
         attempt: lost.attempt + 1,

@@ -16,6 +16,7 @@ function phase(name: string, traces: number, attempts: number, spoolMaxBytes = 0
     attempts: { expected: 11, found: attempts },
     unexportedAtKill: { spans: 0, attempts: 0 },
     lostWithWorker: [],
+    lostCounted: { expected: 0, found: 0 },
     spool: {},
     rss: {},
     spoolMaxBytes,
