@@ -7,7 +7,13 @@ import type { Channel, ChannelModel } from 'amqplib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { instrumentChannel } from '@tasklens/amqplib';
 import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
-import { eventually, startInMemoryTelemetry } from '@tasklens/test-utils';
+import {
+  eventually,
+  queueDepthOf,
+  queueDepthWhen,
+  startInMemoryTelemetry,
+} from '@tasklens/test-utils';
+import type { QueueDepth } from '@tasklens/test-utils';
 import { connectRabbitMq, uniqueName } from './support/rabbitmq.js';
 
 const telemetry = startInMemoryTelemetry();
@@ -34,37 +40,9 @@ async function declareQueue(prefix: string): Promise<string> {
   return queue;
 }
 
-type Gauge = 'waiting' | 'active' | 'delayed' | 'failed' | 'oldest_waiting_age' | 'consumers';
-
-async function depthOf(queue: string): Promise<Partial<Record<Gauge, number>>> {
-  const depth: Partial<Record<Gauge, number>> = {};
-  for (const gauge of [
-    'waiting',
-    'active',
-    'delayed',
-    'failed',
-    'oldest_waiting_age',
-    'consumers',
-  ] as const) {
-    for (const point of await telemetry.metricPoints(`task.queue.${gauge}`)) {
-      if (point.attributes['task.queue'] !== queue) continue;
-      expect(point.attributes).toEqual({ 'task.queue': queue, 'messaging.system': 'rabbitmq' });
-      depth[gauge] = point.value;
-    }
-  }
-  return depth;
-}
-
-function depthWhen(
-  queue: string,
-  what: string,
-  check: (depth: Partial<Record<Gauge, number>>) => boolean,
-): Promise<Partial<Record<Gauge, number>>> {
-  return eventually(what, async () => {
-    const depth = await depthOf(queue);
-    return check(depth) ? depth : undefined;
-  });
-}
+const depthOf = (queue: string) => queueDepthOf(telemetry, 'rabbitmq', queue);
+const depthWhen = (queue: string, what: string, check: (depth: QueueDepth) => boolean) =>
+  queueDepthWhen(telemetry, 'rabbitmq', queue, what, check);
 
 function pollCountOf(queue: string) {
   return queueDepthPollCounts().filter((count) => count.queue === queue);

@@ -8,7 +8,8 @@ import { FlowProducer } from 'bullmq';
 import { instrumentFlowProducer, instrumentQueue } from '@tasklens/bullmq';
 import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, requireRedis, startInMemoryTelemetry } from '@tasklens/test-utils';
+import { queueDepthWhen, requireRedis, startInMemoryTelemetry } from '@tasklens/test-utils';
+import type { QueueDepth } from '@tasklens/test-utils';
 import { cleanUp, onCleanup, openQueue, startWorker } from './support/harness.js';
 import { connection, uniqueQueueName, waitUntil } from './support/queues.js';
 
@@ -22,41 +23,8 @@ afterEach(async () => {
 });
 afterAll(() => telemetry.shutdown());
 
-type Gauge = 'waiting' | 'active' | 'delayed' | 'failed' | 'oldest_waiting_age' | 'consumers';
-
-/** The gauges' values for one queue now; a gauge with no point for it is left out. */
-async function depthOf(queueName: string): Promise<Partial<Record<Gauge, number>>> {
-  const depth: Partial<Record<Gauge, number>> = {};
-  for (const gauge of [
-    'waiting',
-    'active',
-    'delayed',
-    'failed',
-    'oldest_waiting_age',
-    'consumers',
-  ] as const) {
-    const points = (await telemetry.metricPoints(`task.queue.${gauge}`)).filter(
-      (point) => point.attributes['task.queue'] === queueName,
-    );
-    for (const point of points) {
-      expect(point.attributes).toEqual({ 'task.queue': queueName, 'messaging.system': 'bullmq' });
-      depth[gauge] = point.value;
-    }
-  }
-  return depth;
-}
-
-/** Resolves with the depth once `check` accepts it. */
-async function depthWhen(
-  queueName: string,
-  what: string,
-  check: (depth: Partial<Record<Gauge, number>>) => boolean,
-): Promise<Partial<Record<Gauge, number>>> {
-  return eventually(what, async () => {
-    const depth = await depthOf(queueName);
-    return check(depth) ? depth : undefined;
-  });
-}
+const depthWhen = (queue: string, what: string, check: (depth: QueueDepth) => boolean) =>
+  queueDepthWhen(telemetry, 'bullmq', queue, what, check);
 
 function pollCountOf(queueName: string) {
   return queueDepthPollCounts().filter((count) => count.queue === queueName);

@@ -12,7 +12,6 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +20,13 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack } from '@tasklens/stack';
 import type { RunningStack } from '@tasklens/stack';
-import { eventually, requireRedis, startNodeProcess } from '@tasklens/test-utils';
+import { eventually, startNodeProcess } from '@tasklens/test-utils';
 import type { NodeProcess } from '@tasklens/test-utils';
 import { PrometheusClient } from '../src/prometheus-client.js';
 import { queueRowQueries } from '../src/task-queries/collect.js';
 import type { TaskRow } from '../src/console/api-types.js';
 import { startAlertWebhook } from './support/alert-webhook.js';
+import { BROKER_CHECKS } from './support/broker-reachable.js';
 import type { AlertWebhook } from './support/alert-webhook.js';
 import { testStackPorts } from './support/test-ports.js';
 
@@ -55,44 +55,10 @@ interface Broker {
   require: () => Promise<void>;
 }
 
-/** Resolves when something accepts TCP connections on 127.0.0.1:`port`, else says how to start it. */
-function requireBroker(what: string, port: number, start: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.setTimeout(2000, () => socket.destroy(new Error('timed out')));
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('error', (error) =>
-      reject(
-        new Error(
-          `${what} is not reachable on 127.0.0.1:${port} (${error.message}). Start it with: ${start}`,
-        ),
-      ),
-    );
-  });
-}
-
 const BROKERS: Broker[] = [
-  { name: 'bullmq', system: 'bullmq', reportsAge: true, require: () => requireRedis() },
-  {
-    name: 'rabbitmq',
-    system: 'rabbitmq',
-    reportsAge: false,
-    require: () => requireBroker('RabbitMQ', 5672, 'rabbitmq-server -detached'),
-  },
-  {
-    name: 'nats',
-    system: 'nats',
-    reportsAge: true,
-    require: () =>
-      requireBroker(
-        'NATS JetStream',
-        4222,
-        'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server &',
-      ),
-  },
+  { name: 'bullmq', system: 'bullmq', reportsAge: true, require: BROKER_CHECKS.bullmq },
+  { name: 'rabbitmq', system: 'rabbitmq', reportsAge: false, require: BROKER_CHECKS.rabbitmq },
+  { name: 'nats', system: 'nats', reportsAge: true, require: BROKER_CHECKS.nats },
 ];
 
 let stack: RunningStack;

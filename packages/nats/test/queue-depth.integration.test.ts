@@ -6,7 +6,8 @@
 import { consumerTaskOptions, processTask } from '@tasklens/nats';
 import { queueDepthPollCounts, unwatchQueueDepth } from '@tasklens/core/adapter';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { eventually, startInMemoryTelemetry } from '@tasklens/test-utils';
+import { eventually, queueDepthWhen, startInMemoryTelemetry } from '@tasklens/test-utils';
+import type { QueueDepth } from '@tasklens/test-utils';
 import { useJetStreamBroker } from './support/jetstream-broker.js';
 
 const telemetry = startInMemoryTelemetry();
@@ -16,37 +17,8 @@ const INTERVAL = { queueDepthIntervalMs: 100 };
 afterEach(() => unwatchQueueDepth());
 afterAll(() => telemetry.shutdown());
 
-type Gauge = 'waiting' | 'active' | 'delayed' | 'failed' | 'oldest_waiting_age' | 'consumers';
-
-async function depthOf(queue: string): Promise<Partial<Record<Gauge, number>>> {
-  const depth: Partial<Record<Gauge, number>> = {};
-  for (const gauge of [
-    'waiting',
-    'active',
-    'delayed',
-    'failed',
-    'oldest_waiting_age',
-    'consumers',
-  ] as const) {
-    for (const point of await telemetry.metricPoints(`task.queue.${gauge}`)) {
-      if (point.attributes['task.queue'] !== queue) continue;
-      expect(point.attributes).toEqual({ 'task.queue': queue, 'messaging.system': 'nats' });
-      depth[gauge] = point.value;
-    }
-  }
-  return depth;
-}
-
-function depthWhen(
-  queue: string,
-  what: string,
-  check: (depth: Partial<Record<Gauge, number>>) => boolean,
-): Promise<Partial<Record<Gauge, number>>> {
-  return eventually(what, async () => {
-    const depth = await depthOf(queue);
-    return check(depth) ? depth : undefined;
-  });
-}
+const depthWhen = (queue: string, what: string, check: (depth: QueueDepth) => boolean) =>
+  queueDepthWhen(telemetry, 'nats', queue, what, check);
 
 function pollCountOf(queue: string) {
   return queueDepthPollCounts().filter((count) => count.queue === queue);

@@ -15,6 +15,8 @@ export { captureDiagWarnings } from './diag-warnings.js';
 export { eventually } from './eventually.js';
 export { startInMemoryTelemetry } from './in-memory-telemetry.js';
 export type { InMemoryTelemetry, MetricPoint } from './in-memory-telemetry.js';
+export { queueDepthOf, queueDepthWhen } from './queue-depth.js';
+export type { QueueDepth, QueueGauge } from './queue-depth.js';
 export { startOtlpReceiver } from './otlp-receiver.js';
 export type {
   Attributes as ReceivedAttributes,
