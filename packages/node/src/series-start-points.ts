@@ -11,8 +11,21 @@ function isBefore([seconds, nanos]: HrTime, [laterSeconds, laterNanos]: HrTime):
   return seconds < laterSeconds || (seconds === laterSeconds && nanos < laterNanos);
 }
 
+/**
+ * When the zero goes: at the series' start, or 1 ms before its point when both fall on the same
+ * instant (the SDK takes record and collection times to the millisecond, so a series recorded
+ * and collected within one has a start equal to its end), since a backend keeps one sample per
+ * timestamp.
+ */
+function zeroTime(point: DataPoint<unknown>): HrTime {
+  if (isBefore(point.startTime, point.endTime)) return point.startTime;
+  const [seconds, nanos] = point.endTime;
+  return nanos >= 1e6 ? [seconds, nanos - 1e6] : [seconds - 1, nanos + 1e9 - 1e6];
+}
+
 /** The point a cumulative series had at its start: nothing counted yet. */
 function zeroAtStart(metric: MetricData, point: DataPoint<unknown>): DataPoint<unknown> {
+  const time = zeroTime(point);
   if (metric.dataPointType === DataPointType.HISTOGRAM) {
     const { buckets } = (point as DataPoint<Histogram>).value;
     const value: Histogram = {
@@ -20,19 +33,9 @@ function zeroAtStart(metric: MetricData, point: DataPoint<unknown>): DataPoint<u
       sum: 0,
       count: 0,
     };
-    return {
-      attributes: point.attributes,
-      startTime: point.startTime,
-      endTime: point.startTime,
-      value,
-    };
+    return { attributes: point.attributes, startTime: time, endTime: time, value };
   }
-  return {
-    attributes: point.attributes,
-    startTime: point.startTime,
-    endTime: point.startTime,
-    value: 0,
-  };
+  return { attributes: point.attributes, startTime: time, endTime: time, value: 0 };
 }
 
 function countsFromZero(metric: MetricData): boolean {
@@ -69,7 +72,7 @@ export class SeriesStartPoints {
         const dataPoints: DataPoint<unknown>[] = [];
         for (const point of metric.dataPoints as DataPoint<unknown>[]) {
           const key = seriesKey(metric, point);
-          if (!this.started.has(key) && isBefore(point.startTime, point.endTime)) {
+          if (!this.started.has(key)) {
             dataPoints.push(zeroAtStart(metric, point));
             newSeries.push(key);
           }

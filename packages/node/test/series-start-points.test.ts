@@ -4,9 +4,14 @@
  * once; once the collector took that zero, later exports carry the running totals only.
  */
 import { metrics } from '@opentelemetry/api';
+import type { HrTime } from '@opentelemetry/api';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AggregationTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { startTaskAttempt } from '@tasklens/core/adapter';
 import { startTelemetry } from '@tasklens/node';
 import { describe, expect, it } from 'vitest';
+import { SeriesStartPoints } from '../src/series-start-points.js';
 import { useOtlpReceiver } from './support/otlp-receiver-telemetry.js';
 
 const { receiver, options } = useOtlpReceiver();
@@ -71,5 +76,29 @@ describe('zero points at the start of new series', () => {
     expect(zero).toBe(0);
     expect(totals.length).toBeGreaterThan(0);
     expect(totals.every((count) => count === 1)).toBe(true);
+  });
+
+  it('go 1 ms before a point whose series started at the same instant', () => {
+    // The SDK takes record and collection times to the millisecond: a series recorded and
+    // collected within one has a start equal to its end.
+    const at: HrTime = [1_765_000_000, 500_000];
+    const metric = {
+      descriptor: { name: 'app.retries', description: '', unit: '', valueType: 0, type: 'COUNTER' },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: [{ attributes: { kind: 'soft' }, startTime: at, endTime: at, value: 2 }],
+    } as unknown as MetricData;
+    const collected: ResourceMetrics = {
+      resource: resourceFromAttributes({}),
+      scopeMetrics: [{ scope: { name: 'app' }, metrics: [metric] }],
+    };
+    const { metrics: withZeros, newSeries } = new SeriesStartPoints().add(collected);
+    const points = withZeros.scopeMetrics[0].metrics[0].dataPoints;
+    expect(newSeries).toHaveLength(1);
+    expect(points.map((point) => [point.value, point.endTime])).toEqual([
+      [0, [1_765_000_000 - 1, 1e9 - 500_000]],
+      [2, at],
+    ]);
   });
 });
