@@ -1,7 +1,12 @@
 import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { isTelemetryActive } from '@tasklens/core';
 import type { ExpectedErrors, LostAttempt, TraceMode } from '@tasklens/core';
-import { LimitedWarning, resolveTaskName, startTaskAttempt } from '@tasklens/core/adapter';
+import {
+  BoundedMap,
+  LimitedWarning,
+  resolveTaskName,
+  startTaskAttempt,
+} from '@tasklens/core/adapter';
 import type { TaskAttempt, TaskAttemptOptions } from '@tasklens/core/adapter';
 import type { Job, Processor } from 'bullmq';
 import { readCarrier } from './job-carrier.js';
@@ -17,7 +22,13 @@ const startFailed = new LimitedWarning(
 /** Most stalled jobs whose stall count this process remembers (see lostAttemptBefore). */
 const MAX_STALLED_JOBS = 10_000;
 /** Per stalled job (queue and id): its stall count when an attempt of it last started here. */
-const stallsSeen = new Map<string, number>();
+const stallsSeen = new BoundedMap<number>(
+  MAX_STALLED_JOBS,
+  new LimitedWarning(
+    `more than ${MAX_STALLED_JOBS} stalled jobs remembered; the oldest was forgotten, and its ` +
+      'next start in this process is judged from its counters alone',
+  ),
+);
 
 type AnyProcessor = Processor<any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type ProcessorJob<P extends AnyProcessor> = Parameters<P>[0];
@@ -98,11 +109,6 @@ function lostAttemptBefore(job: Job): LostAttempt | undefined {
   const started = job.attemptsStarted ?? 0;
   const key = `${job.queueName}\n${job.id}`;
   const seen = stallsSeen.get(key);
-  stallsSeen.delete(key);
-  if (stallsSeen.size >= MAX_STALLED_JOBS) {
-    const oldest = stallsSeen.keys().next();
-    if (oldest.done !== true) stallsSeen.delete(oldest.value);
-  }
   stallsSeen.set(key, stalls);
   const lost = seen === undefined ? started - 1 > (job.attemptsMade ?? 0) : stalls > seen;
   if (!lost || started < 2) return undefined;

@@ -8,6 +8,7 @@ export type { TaskAttempt } from './task-attempt.js';
 export { runTaskAttempt } from './run-task.js';
 export { DEFAULT_SETTLE_TIMEOUT_MS, SettledAttempt, settleTimeoutMsOf } from './settled-attempt.js';
 export type { Settlement, SettledAttemptOptions } from './settled-attempt.js';
+export { BoundedMap } from './bounded-map.js';
 export { MAX_OPEN_ATTEMPTS } from './open-attempts.js';
 export { MAX_RETURNED_DELIVERIES, RedeliveryLedger } from './redelivery-ledger.js';
 export { LimitedWarning } from './limited-warning.js';

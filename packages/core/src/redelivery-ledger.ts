@@ -1,3 +1,4 @@
+import { BoundedMap } from './bounded-map.js';
 import { LimitedWarning } from './limited-warning.js';
 
 /**
@@ -22,8 +23,8 @@ const forgotten = new LimitedWarning(
 export class RedeliveryLedger {
   /** Deliveries running here, by message key: how many (a message may be delivered twice). */
   private readonly running = new Map<string, number>();
-  /** Messages whose attempt ended here without consuming them, oldest first. */
-  private readonly returned = new Map<string, true>();
+  /** Messages whose attempt ended here without consuming them. */
+  private readonly returned = new BoundedMap<true>(MAX_RETURNED_DELIVERIES, forgotten);
 
   /**
    * A delivery of the message `key` starts here. Returns whether an earlier delivery of it is
@@ -43,12 +44,6 @@ export class RedeliveryLedger {
     const count = this.running.get(key) ?? 0;
     if (count <= 1) this.running.delete(key);
     else this.running.set(key, count - 1);
-    if (!mayComeBack) return;
-    if (this.returned.size >= MAX_RETURNED_DELIVERIES) {
-      const oldest = this.returned.keys().next();
-      if (oldest.done !== true) this.returned.delete(oldest.value);
-      forgotten.report();
-    }
-    this.returned.set(key, true);
+    if (mayComeBack) this.returned.set(key, true);
   }
 }
