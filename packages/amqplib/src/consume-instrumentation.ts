@@ -14,6 +14,7 @@ import { describeDelivery } from './delivery-headers.js';
 import { consumerSettings } from './instrumentation-settings.js';
 import type { InstrumentationSettings } from './instrumentation-settings.js';
 import type { MessageHandler, WrappableChannel } from './internal-types.js';
+import type { QueueDepthWatch } from './queue-depth.js';
 import { MESSAGING_SYSTEM_RABBITMQ } from './semconv.js';
 import type { TaskConsumerOptions } from './types.js';
 
@@ -117,14 +118,19 @@ function instrumentedHandler(
   };
 }
 
-/** Wraps `consume` of one channel instance: each delivery is a task attempt. */
+/**
+ * Wraps `consume` of one channel instance: each delivery is a task attempt; `watchQueue` polls
+ * the queue's depth.
+ */
 export function instrumentConsume(
   channel: WrappableChannel,
   settings: InstrumentationSettings,
   deliveries: ChannelDeliveries,
+  watchQueue: QueueDepthWatch | undefined,
 ): void {
   const consume = channel.consume;
   channel.consume = (queue, onMessage, options, ...rest) => {
+    watchQueue?.(queue);
     if (typeof onMessage !== 'function') {
       return consume.call(channel, queue, onMessage, options, ...rest);
     }

@@ -6,7 +6,7 @@ import { ChannelDeliveries } from './delivery.js';
 import { instrumentationSettings } from './instrumentation-settings.js';
 import type { WrappableChannel } from './internal-types.js';
 import { instrumentPublishing } from './publish-instrumentation.js';
-import { instrumentQueueDepth } from './queue-depth.js';
+import { queueDepthWatch } from './queue-depth.js';
 import { instrumentSettlement } from './settle-instrumentation.js';
 import type { AmqplibInstrumentationOptions } from './types.js';
 
@@ -55,12 +55,12 @@ export function instrumentChannel<C extends Channel>(
   try {
     const settings = instrumentationSettings(options);
     const wrappable = channel as unknown as WrappableChannel;
-    instrumentPublishing(wrappable, settings);
+    const watchQueue = queueDepthWatch(wrappable, options ?? {});
+    instrumentPublishing(wrappable, settings, watchQueue);
     const deliveries = new ChannelDeliveries();
-    instrumentConsume(wrappable, settings, deliveries);
+    instrumentConsume(wrappable, settings, deliveries, watchQueue);
     instrumentSettlement(wrappable, deliveries);
     instrumentQueueDeclarations(wrappable);
-    instrumentQueueDepth(wrappable, options ?? {});
     instrumented.add(channel);
   } catch (error) {
     diag.error('tasklens: could not instrument an amqplib channel', error);

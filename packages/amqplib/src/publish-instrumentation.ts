@@ -4,6 +4,7 @@ import { LimitedWarning, resolveTaskName } from '@tasklens/core/adapter';
 import type { Options } from 'amqplib';
 import type { InstrumentationSettings } from './instrumentation-settings.js';
 import type { ConfirmCallback, WrappableChannel } from './internal-types.js';
+import type { QueueDepthWatch } from './queue-depth.js';
 import {
   ATTR_MESSAGING_RABBITMQ_DESTINATION_ROUTING_KEY,
   MESSAGING_SYSTEM_RABBITMQ,
@@ -106,10 +107,11 @@ function publishAsTask(
   return published;
 }
 
-/** Wraps `publish` and `sendToQueue` of one channel instance. */
+/** Wraps `publish` and `sendToQueue` of one channel instance; `watchQueue` polls their queue. */
 export function instrumentPublishing(
   channel: WrappableChannel,
   settings: InstrumentationSettings,
+  watchQueue: QueueDepthWatch | undefined,
 ): void {
   const originalPublish = channel.publish;
   const originalSendToQueue = channel.sendToQueue;
@@ -122,6 +124,7 @@ export function instrumentPublishing(
     if (insideSendToQueue) {
       return originalPublish.call(channel, exchange, routingKey, content, options, callback);
     }
+    if (exchange === '') watchQueue?.(routingKey);
     return publishAsTask(
       settings,
       { exchange, routingKey, options },
@@ -132,8 +135,9 @@ export function instrumentPublishing(
     );
   };
 
-  channel.sendToQueue = (queue, content, options, callback) =>
-    publishAsTask(
+  channel.sendToQueue = (queue, content, options, callback) => {
+    watchQueue?.(queue);
+    return publishAsTask(
       settings,
       { exchange: '', routingKey: queue, options },
       (publishOptions, confirm) => {
@@ -147,4 +151,5 @@ export function instrumentPublishing(
       callback,
       confirms,
     );
+  };
 }

@@ -120,31 +120,24 @@ function readerOf(pollChannel: PollChannel, queue: string): QueueDepthReader {
   };
 }
 
+/** Starts polling a queue the channel consumes from or sends to (a no-op once it is polled). */
+export type QueueDepthWatch = (queue: unknown) => void;
+
 /**
- * Polls the depth of every queue the channel consumes from or sends to (`sendToQueue`, or
- * `publish` to the default exchange), on a channel of its own on the same connection. Costs one
- * map lookup per message once a queue is polled.
+ * What the channel's `consume`, `sendToQueue` and `publish` (to the default exchange) call with
+ * their queue to have its depth polled, on a channel of its own on the same connection; undefined
+ * with queue depth off. Costs one map lookup per message once a queue is polled.
  */
-export function instrumentQueueDepth(channel: WrappableChannel, options: QueueDepthOptions): void {
-  if (!queueDepthSettings(options).enabled) return;
-  const watch = (queue: unknown): void => {
+export function queueDepthWatch(
+  channel: WrappableChannel,
+  options: QueueDepthOptions,
+): QueueDepthWatch | undefined {
+  if (!queueDepthSettings(options).enabled) return undefined;
+  return (queue) => {
     if (typeof queue !== 'string' || queue === '') return;
     if (isQueueDepthWatched(MESSAGING_SYSTEM_RABBITMQ, queue)) return;
     const pollChannel = pollChannelOf(channel);
     if (pollChannel === undefined || pollChannel.closed) return;
     watchQueueDepth(MESSAGING_SYSTEM_RABBITMQ, queue, () => readerOf(pollChannel, queue), options);
-  };
-  const { consume, sendToQueue, publish } = channel;
-  channel.consume = (queue, ...rest) => {
-    watch(queue);
-    return consume.call(channel, queue, ...rest);
-  };
-  channel.sendToQueue = (queue, ...rest) => {
-    watch(queue);
-    return sendToQueue.call(channel, queue, ...rest);
-  };
-  channel.publish = (exchange, routingKey, ...rest) => {
-    if (exchange === '') watch(routingKey);
-    return publish.call(channel, exchange, routingKey, ...rest);
   };
 }
